@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import normalise_email
+
+
+class Rating(models.TextChoices):
+    G = "g", "G: suitable for every audience"
+    PG = "pg", "PG: may offend some"
+    R = "r", "R: adults only"
+    X = "x", "X: explicit"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        return [choice.value for choice in cls].index(value)
+
+
+class ModerationState(models.TextChoices):
+    NEW = "new", "New, not yet reviewed"
+    FLAGGED = "flagged", "Flagged for review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Avatar(models.Model):
+    """An image in a person's library. The bytes live in the storage backend, never here."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="avatars"
+    )
+    # The square master, capped in size, EXIF applied and stripped.
+    master = models.FileField(max_length=200)
+    # A small copy of the master so that common sizes never decode the full master.
+    preview = models.FileField(max_length=200)
+    size = models.PositiveIntegerField(help_text="Edge of the square master in pixels.")
+    format = models.CharField(max_length=10, help_text="Format of the stored master: JPEG or PNG.")
+    digest = models.CharField(
+        max_length=64, help_text="SHA-256 of the master's bytes; keys every rendition."
+    )
+    rating = models.CharField(max_length=2, choices=Rating.choices, default=Rating.G)
+    alt_text = models.CharField(max_length=250, blank=True)
+    state = models.CharField(
+        max_length=10, choices=ModerationState.choices, default=ModerationState.NEW
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Avatar {self.pk} of {self.owner_id}"
+
+
+class Address(models.Model):
+    """An email address an account claims; it shows an image only once verified."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses"
+    )
+    email = models.EmailField()
+    md5 = models.CharField(max_length=32, db_index=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    is_primary = models.BooleanField(default=False)
+    avatar = models.ForeignKey(
+        Avatar, null=True, blank=True, on_delete=models.SET_NULL, related_name="addresses"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "email"], name="address_once_per_owner"),
+            # Several accounts may claim an address while unverified; only one can prove it.
+            models.UniqueConstraint(
+                fields=["md5"], condition=Q(verified_at__isnull=False), name="verified_md5_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=Q(verified_at__isnull=False),
+                name="verified_sha256_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # The digests are a pure function of the address; keeping them in step here means no
+        # caller can store an address whose hash would not resolve.
+        self.email = normalise_email(self.email)
+        self.md5, self.sha256 = address_digests(self.email)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+def address_digests(email: str) -> tuple[str, str]:
+    normal = normalise_email(email).encode()
+    return hashlib.md5(normal, usedforsecurity=False).hexdigest(), hashlib.sha256(
+        normal
+    ).hexdigest()

@@ -1,0 +1,152 @@
+"""Settings are read from the environment with typed helpers that fail loudly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gravatar import settings as project_settings
+from gravatar.settings import (
+    ImproperlyConfiguredEnv,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+    load_or_create_secret_key,
+    parse_database_url,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("true", True), ("1", True), ("YES", True), ("off", False), ("0", False), ("False", False)],
+)
+def test_env_bool_reads_common_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("SOME_FLAG", raw)
+    assert env_bool("SOME_FLAG", not expected) is expected
+
+
+def test_env_bool_uses_default_when_unset_or_empty(monkeypatch):
+    monkeypatch.delenv("SOME_FLAG", raising=False)
+    assert env_bool("SOME_FLAG", True) is True
+    monkeypatch.setenv("SOME_FLAG", "")
+    assert env_bool("SOME_FLAG", False) is False
+
+
+def test_env_bool_rejects_anything_else(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfiguredEnv, match="SOME_FLAG='maybe' is not a boolean"):
+        env_bool("SOME_FLAG", False)
+
+
+def test_env_int_parses_and_checks_minimum(monkeypatch):
+    monkeypatch.setenv("SOME_INT", "42")
+    assert env_int("SOME_INT", 1, minimum=0) == 42
+    monkeypatch.setenv("SOME_INT", "-1")
+    with pytest.raises(ImproperlyConfiguredEnv, match="below the minimum"):
+        env_int("SOME_INT", 1, minimum=0)
+    monkeypatch.setenv("SOME_INT", "ten")
+    with pytest.raises(ImproperlyConfiguredEnv, match="not a whole number"):
+        env_int("SOME_INT", 1)
+
+
+def test_env_list_splits_and_trims(monkeypatch):
+    monkeypatch.setenv("SOME_LIST", " a.example , b.example,, ")
+    assert env_list("SOME_LIST") == ["a.example", "b.example"]
+
+
+def test_env_choice_rejects_unknown_values(monkeypatch):
+    monkeypatch.setenv("SOME_CHOICE", "S3")
+    assert env_choice("SOME_CHOICE", "local", ("local", "s3")) == "s3"
+    monkeypatch.setenv("SOME_CHOICE", "ftp")
+    with pytest.raises(ImproperlyConfiguredEnv, match="not one of local, s3"):
+        env_choice("SOME_CHOICE", "local", ("local", "s3"))
+
+
+def test_env_str_reads_a_secret_file(monkeypatch, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    monkeypatch.setenv("SOME_SECRET_FILE", str(secret))
+    assert env_str("SOME_SECRET") == "from-a-file"
+
+
+def test_postgres_url_gets_persistent_health_checked_connections():
+    db = parse_database_url(
+        "postgres://user:p%40ss@db.internal:6543/avatars?sslmode=require", conn_max_age=600
+    )
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
+        "avatars",
+        "user",
+        "p@ss",
+        "db.internal",
+        "6543",
+    )
+    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["CONN_MAX_AGE"] == 600
+    assert db["CONN_HEALTH_CHECKS"] is True
+
+
+def test_sqlite_url_names_a_file():
+    assert parse_database_url("sqlite:////var/lib/avatars.db", conn_max_age=0)["NAME"] == (
+        "/var/lib/avatars.db"
+    )
+
+
+@pytest.mark.parametrize("url", ["mysql://localhost/x", "postgres://localhost/", "sqlite://"])
+def test_unusable_database_urls_are_refused(url):
+    with pytest.raises(ImproperlyConfiguredEnv):
+        parse_database_url(url, conn_max_age=0)
+
+
+def test_secret_key_is_generated_once_and_kept_private(tmp_path):
+    first = load_or_create_secret_key(tmp_path)
+    assert len(first) >= 50
+    assert load_or_create_secret_key(tmp_path) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def _import_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import gravatar.settings as s; print(s.DEBUG, s.STORAGE)"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_start_up_fails_loudly_on_a_bad_value(tmp_path):
+    result = _import_settings(DEBUG="sometimes", VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "DEBUG='sometimes' is not a boolean" in result.stderr
+
+
+def test_defaults_run_with_nothing_configured(tmp_path):
+    result = _import_settings(VAR_DIR=str(tmp_path))
+    assert result.stdout.split() == ["False", "local"]
+    assert (tmp_path / "secret_key").exists()
+
+
+def test_s3_storage_needs_a_bucket(tmp_path):
+    result = _import_settings(STORAGE="s3", VAR_DIR=str(tmp_path))
+    assert "STORAGE=s3 needs S3_BUCKET" in result.stderr
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    import re
+
+    source = Path(project_settings.__file__).read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|list|choice)\(\s*"([A-Z0-9_]+)"', source))
+    example = set(re.findall(r"^#?\s*([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read - example == set(), "missing from .env.example"
+    assert example - read == set(), "in .env.example but never read"

@@ -111,3 +111,61 @@ def address_digests(email: str) -> tuple[str, str]:
     return hashlib.md5(normal, usedforsecurity=False).hexdigest(), hashlib.sha256(
         normal
     ).hexdigest()
+
+
+class ModerationAction(models.Model):
+    """A record of what a moderator did, to whom, and when. Kept when the avatar is deleted."""
+
+    class Kind(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        REJECT = "reject", "Rejected"
+        FLAG = "flag", "Flagged"
+        RATE = "rate", "Changed rating"
+        DISABLE_USER = "disable_user", "Disabled account"
+        ENABLE_USER = "enable_user", "Enabled account"
+
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    avatar = models.ForeignKey(
+        Avatar, null=True, blank=True, on_delete=models.SET_NULL, related_name="moderation"
+    )
+    subject_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_received",
+    )
+    before = models.CharField(max_length=20, blank=True)
+    after = models.CharField(max_length=20, blank=True)
+    note = models.CharField(max_length=250, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} by {self.moderator_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        )
+
+
+class PurgeRequest(models.Model):
+    """A purge of some digests on the edge caches, written in the transaction that changed
+    what they serve, so neither a dead Varnish node nor a crash after commit loses it."""
+
+    digests = models.TextField(help_text="Space-separated digests, one xkey each.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["delivered_at", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"Purge {self.pk}: {self.digests[:40]}"

@@ -1,2 +1,3 @@
+from django.urls import URLPattern
 
-urlpatterns: list[object] = []
+urlpatterns: list[URLPattern] = []

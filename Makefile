@@ -49,7 +49,7 @@ typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy .
 
 # Production-like values: `check --deploy` must be clean with DEBUG off behind HTTPS.
-DEPLOY_ENV := DEBUG=false HTTPS=true SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+DEPLOY_ENV := DEBUG=false HTTPS=true SECURE_HSTS_PRELOAD=true SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 	ALLOWED_HOSTS=avatars.example.com SITE_URL=https://avatars.example.com
 
 test: system-packages $(VENV)/.dev-installed

@@ -1,0 +1,57 @@
+"""Default images for addresses without an avatar (Gravatar's ``d=`` styles).
+
+Every generator is a pure function of (digest, size, text): no Django, no I/O, no
+unseeded randomness, so the same URL always yields the same pixels in every process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from PIL import Image
+
+from .base import DefaultRequest, Generator, digest_bytes
+from .blank import blank
+from .color import color
+from .identicon import identicon
+from .initials import initials, initials_from
+from .monsterid import monsterid
+from .mp import mp
+from .retro import retro
+from .robohash import robohash
+from .wavatar import wavatar
+
+__all__ = [
+    "GENERATORS",
+    "MAX_SIZE",
+    "DefaultRequest",
+    "Generator",
+    "digest_bytes",
+    "initials_from",
+    "render_default",
+]
+
+MAX_SIZE = 2048
+
+GENERATORS: Mapping[str, Generator] = MappingProxyType(
+    {
+        "mp": mp,
+        "identicon": identicon,
+        "monsterid": monsterid,
+        "wavatar": wavatar,
+        "retro": retro,
+        "robohash": robohash,
+        "blank": blank,
+        "initials": initials,
+        "color": color,
+    }
+)
+
+
+def render_default(kind: str, digest: str, size: int, text: str = "") -> Image.Image:
+    """Draw the ``kind`` default image; KeyError for an unknown kind."""
+    generator = GENERATORS[kind]
+    if not 1 <= size <= MAX_SIZE:
+        raise ValueError(f"size must be between 1 and {MAX_SIZE}, not {size}")
+    return generator(DefaultRequest(digest, size, text))

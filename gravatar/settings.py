@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import django_stubs_ext
+
+# Lets classes subclass generic Django types (ModelAdmin[Avatar], ModelForm[User]) at run time,
+# as the type checker sees them.
+django_stubs_ext.monkeypatch()
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -72,7 +78,9 @@ def parse_database_url(url: str, *, conn_max_age: int) -> dict[str, Any]:
         name = path[1:] if path.startswith("/") else path
         if not name:
             raise ImproperlyConfiguredEnv(f"DATABASE_URL={url!r} names no SQLite file")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
+        # Persistent here too: a new SQLite connection re-reads the schema on its first query,
+        # which costs the avatar endpoint more than the query itself.
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name, "CONN_MAX_AGE": conn_max_age}
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         name = unquote(parts.path.lstrip("/"))
         if not name:
@@ -188,6 +196,10 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+# The login form's field is "username" (Django's AuthenticationForm), whatever USERNAME_FIELD is;
+# without this, axes looks for "email", finds nothing and never locks an account.
+AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -282,6 +294,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = AVATAR_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = AVATAR_MAX_UPLOAD_BYTES + 1024 * 1024
 # "post": new uploads show at once and are reviewed after (Gravatar's way); "pre": after approval.
 AVATAR_MODERATION = env_choice("AVATAR_MODERATION", "post", ("post", "pre"))
+# Upload from a URL: the whole fetch (connect, redirects, body) must finish within this time.
+AVATAR_URL_FETCH_TIMEOUT = env_int("AVATAR_URL_FETCH_TIMEOUT", 10, minimum=1)
+# Tests only: lets the URL fetcher reach a local test server. Never read from the environment,
+# so no deployment can open the loopback interface to server-side requests by accident.
+AVATAR_URL_FETCH_ALLOW_LOOPBACK = False
 # The image served when a request names no or an unknown `d=`.
 AVATAR_DEFAULT = env_choice(
     "AVATAR_DEFAULT",
@@ -294,6 +311,10 @@ AVATAR_BROWSER_MAX_AGE = env_int("AVATAR_BROWSER_MAX_AGE", 300, minimum=0)
 AVATAR_SHARED_MAX_AGE = env_int("AVATAR_SHARED_MAX_AGE", 7 * 86400, minimum=0)
 AVATAR_STALE_WHILE_REVALIDATE = env_int("AVATAR_STALE_WHILE_REVALIDATE", 86400, minimum=0)
 AVATAR_STALE_IF_ERROR = env_int("AVATAR_STALE_IF_ERROR", 7 * 86400, minimum=0)
+# Each worker keeps recent renditions in memory, in front of the shared cache (bytes per process).
+AVATAR_RENDITION_MEMORY_BYTES = env_int(
+    "AVATAR_RENDITION_MEMORY_BYTES", 32 * 1024 * 1024, minimum=0
+)
 
 # Varnish nodes to purge, e.g. http://10.0.0.5:6081,http://10.0.0.6:6081
 VARNISH_NODES = env_list("VARNISH_NODES")

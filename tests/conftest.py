@@ -74,6 +74,20 @@ def _media_in_tmp(settings: object, tmp_path_factory: pytest.TempPathFactory) ->
     yield
 
 
+@pytest.fixture(autouse=True)
+def _static_without_manifest(settings: object) -> None:
+    """Pages render {% static %}; the manifest exists only after collectstatic (`make run`)."""
+    storages = dict(settings.STORAGES)  # type: ignore[attr-defined]
+    storages["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    settings.STORAGES = storages  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    """Django's default hasher costs ~0.3 s per password by design; tests hash many."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
 def image_bytes(
     size: tuple[int, int] = (300, 200),
     color: tuple[int, ...] = (200, 30, 30),

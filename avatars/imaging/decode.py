@@ -7,14 +7,21 @@ import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+# iPhones save HEIC; the plugin teaches Pillow to read it (AVIF Pillow reads by itself).
+register_heif_opener()
 
 # Formats sniffed from the content, never from the file name.
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "AVIF", "HEIF"})
+FORMATS_HINT = "Use a JPEG, PNG, GIF, WebP, HEIC or AVIF file."
 
 # Pillow's own bomb guard warns at 89 Mpx and fails at twice that; our own lower cap is
 # checked from the header, before a single pixel is decoded.
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# 16-bit greyscale PNGs decode into these modes, with values up to 65535.
+SIXTEEN_BIT_GREY = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 
 
 class UploadRejected(ValueError):
@@ -40,14 +47,16 @@ def decode_upload(data: bytes, limits: Limits = Limits()) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard fires on the header alone, before our finer limit below could.
         raise UploadRejected(
-            "This file is not an image we can read. Use a JPEG, PNG, GIF or WebP file."
+            "The image's dimensions are far too large; the limit is "
+            f"{limits.max_pixels / 1_000_000:.0f} megapixels."
         ) from None
+    except UnidentifiedImageError:
+        raise UploadRejected(f"This file is not an image we can read. {FORMATS_HINT}") from None
     if image.format not in ACCEPTED_FORMATS:
-        raise UploadRejected(
-            f"{image.format} images are not accepted. Use a JPEG, PNG, GIF or WebP file."
-        )
+        raise UploadRejected(f"{image.format} images are not accepted. {FORMATS_HINT}")
     width, height = image.size
     if width * height > limits.max_pixels:
         raise UploadRejected(
@@ -74,6 +83,9 @@ def has_transparency(image: Image.Image) -> bool:
 
 def normalise_mode(image: Image.Image) -> Image.Image:
     """RGB, or RGBA when the image really uses transparency. Drops all metadata with the copy."""
+    if image.mode in SIXTEEN_BIT_GREY:
+        # A plain convert("RGB") clips 16-bit values to 255 and turns the picture white.
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in {"RGBA", "LA", "PA"} or (image.mode == "RGB" and "transparency" in image.info):

@@ -1,0 +1,202 @@
+"""Fetch an image that a person named by URL, without letting them aim the server at its own
+network (server-side request forgery).
+
+The defences, each needed: http and https only, on their default ports; the host name is
+resolved here and every address it resolves to must be public (no private, loopback,
+link-local, multicast, reserved or unspecified ranges), and the connection goes to the address
+that was checked, so a second DNS answer cannot swap it (DNS rebinding); every redirect is
+checked the same way; the body and the whole exchange are capped in size and time.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 3
+CHUNK = 64 * 1024
+USER_AGENT = "gravatar-selfhosted-fetcher/1 (+avatar upload from a URL)"
+
+
+class FetchRefused(ValueError):
+    """The URL cannot be fetched; the message is written for the person who typed it."""
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    max_bytes: int
+    timeout: float
+    # Tests only: the local test server lives on 127.0.0.1 (see AVATAR_URL_FETCH_ALLOW_LOOPBACK).
+    allow_loopback: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    ip: str
+
+
+def fetch(url: str, policy: FetchPolicy) -> bytes:
+    """The body of a 200 answer for the URL, following at most MAX_REDIRECTS checked redirects."""
+    deadline = time.monotonic() + policy.timeout
+    for _ in range(MAX_REDIRECTS + 1):
+        target = vet_url(url, policy)
+        location, body = _request(target, policy, deadline)
+        if location is None:
+            return body
+        url = urljoin(url, location)
+    raise FetchRefused(f"The address redirected more than {MAX_REDIRECTS} times.")
+
+
+def vet_url(url: str, policy: FetchPolicy) -> Target:
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise FetchRefused("That is not a valid web address.") from None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise FetchRefused("Only http:// and https:// addresses can be fetched.")
+    if parts.username is not None or parts.password is not None:
+        raise FetchRefused("Addresses with a user name or password cannot be fetched.")
+    if not parts.hostname:
+        raise FetchRefused("That address names no host.")
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise FetchRefused("That address's host name is not valid.") from None
+    port = port or DEFAULT_PORTS[scheme]
+    ip = _resolve_public(host, port, policy)
+    if port != DEFAULT_PORTS[scheme] and not (policy.allow_loopback and _is_loopback(ip)):
+        raise FetchRefused("Only the standard web ports (80 and 443) can be fetched.")
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return Target(scheme=scheme, host=host, port=port, path=path, ip=ip)
+
+
+def is_public_address(ip: str) -> bool:
+    address = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    refused = (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
+    )
+    return address.is_global and not refused
+
+
+def _is_loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def _resolve_public(host: str, port: int, policy: FetchPolicy) -> str:
+    try:
+        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise FetchRefused(f"The host {host} could not be found.") from None
+    ips = [str(answer[4][0]) for answer in answers]
+    # Every answer must be acceptable: a name that also resolves inward is refused outright.
+    for ip in ips:
+        if not (is_public_address(ip) or (policy.allow_loopback and _is_loopback(ip))):
+            raise FetchRefused(
+                "That address points into a private network; only public web sites can be fetched."
+            )
+    if not ips:
+        raise FetchRefused(f"The host {host} could not be found.")
+    return ips[0]
+
+
+def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
+    connection: http.client.HTTPConnection
+    if target.scheme == "https":
+        # The host name stays the TLS server name and the Host header; only the socket is
+        # pinned to the vetted address.
+        connection = http.client.HTTPSConnection(target.host, target.port, timeout=timeout)
+    else:
+        connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+
+    def connect_to_vetted_ip(
+        address: tuple[str, int], timeout: float = timeout, source: object = None
+    ) -> socket.socket:
+        return socket.create_connection((target.ip, target.port), timeout)
+
+    connection._create_connection = connect_to_vetted_ip  # type: ignore[attr-defined]
+    return connection
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise FetchRefused("The web site took too long to answer.")
+    return left
+
+
+def _request(target: Target, policy: FetchPolicy, deadline: float) -> tuple[str | None, bytes]:
+    """(Location, b"") for a redirect, (None, body) for a 200; anything else is refused."""
+    connection = _connection(target, _remaining(deadline))
+    try:
+        connection.request(
+            "GET", target.path, headers={"User-Agent": USER_AGENT, "Accept": "image/*"}
+        )
+        response = connection.getresponse()
+        if response.status in REDIRECT_STATUSES:
+            location = response.getheader("Location")
+            if not location:
+                raise FetchRefused("The web site redirected without saying where to.")
+            return location, b""
+        if response.status != 200:
+            raise FetchRefused(f"The web site answered {response.status} {response.reason}.")
+        declared = response.getheader("Content-Length")
+        if declared and declared.isdigit() and int(declared) > policy.max_bytes:
+            raise _too_large(policy)
+        return None, _read_capped(connection, response, policy, deadline)
+    except TimeoutError:
+        raise FetchRefused("The web site took too long to answer.") from None
+    except http.client.HTTPException:
+        raise FetchRefused("The web site's answer was not valid HTTP.") from None
+    except OSError as error:
+        raise FetchRefused(f"Could not fetch the image: {error.strerror or error}.") from None
+    finally:
+        connection.close()
+
+
+def _read_capped(
+    connection: http.client.HTTPConnection,
+    response: http.client.HTTPResponse,
+    policy: FetchPolicy,
+    deadline: float,
+) -> bytes:
+    body = bytearray()
+    while True:
+        # A server that drips one byte at a time would never trip a per-read timeout.
+        if connection.sock is not None:
+            connection.sock.settimeout(_remaining(deadline))
+        chunk = response.read1(CHUNK)
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > policy.max_bytes:
+            raise _too_large(policy)
+        _remaining(deadline)
+
+
+def _too_large(policy: FetchPolicy) -> FetchRefused:
+    return FetchRefused(f"The image is larger than {policy.max_bytes / 1_048_576:.0f} MB.")

@@ -1,0 +1,162 @@
+"""The moderators' queue: new and flagged avatars first, with thumbnails, bulk actions and a
+log of every decision. Every change goes through avatars.moderation, which records it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from accounts.models import User
+from avatars.models import Avatar, ModerationAction, ModerationState, Rating
+from avatars.moderation import avatars_set_rating, avatars_set_state
+
+WAITING = (ModerationState.NEW, ModerationState.FLAGGED)
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """By state; without a choice, the queue: what still waits for a moderator."""
+
+    title = "state"
+    parameter_name = "queue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("waiting", "Waiting for review (new and flagged)"),
+            *[(state.value, str(state.label)) for state in ModerationState],
+            ("all", "All"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value() or "waiting"
+        if value == "waiting":
+            return queryset.filter(state__in=WAITING)
+        if value in ModerationState.values:
+            return queryset.filter(state=value)
+        return queryset
+
+    def choices(self, changelist: ChangeList) -> Iterator[Any]:
+        current = self.value() or "waiting"
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+
+def thumbnail(avatar: Avatar, edge: int = 64) -> SafeString:
+    return format_html(
+        '<img src="{}" width="{}" height="{}" alt="{}" loading="lazy" style="border-radius:4px">',
+        reverse("avatar_preview", args=[avatar.pk]),
+        edge,
+        edge,
+        avatar.alt_text or f"Avatar {avatar.pk}",
+    )
+
+
+def _state_action(state: ModerationState, label: str) -> Callable[..., None]:
+    def action(model_admin: AvatarAdmin, request: HttpRequest, queryset: QuerySet[Avatar]) -> None:
+        assert isinstance(request.user, User)
+        count = avatars_set_state(moderator=request.user, avatars=queryset, state=state)
+        model_admin.message_user(request, f"{label}: {count} avatar(s).", messages.SUCCESS)
+
+    action.__name__ = f"set_state_{state.value}"
+    return admin.action(description=f"{label} the selected avatars")(action)
+
+
+def _rating_action(rating: Rating) -> Callable[..., None]:
+    def action(model_admin: AvatarAdmin, request: HttpRequest, queryset: QuerySet[Avatar]) -> None:
+        assert isinstance(request.user, User)
+        count = avatars_set_rating(moderator=request.user, avatars=queryset, rating=rating)
+        model_admin.message_user(
+            request, f"Rated {rating.label}: {count} avatar(s).", messages.SUCCESS
+        )
+
+    action.__name__ = f"set_rating_{rating.value}"
+    return admin.action(description=f"Set rating to {rating.value.upper()}")(action)
+
+
+@admin.register(Avatar)
+class AvatarAdmin(admin.ModelAdmin[Avatar]):
+    list_display = ["image", "id", "owner", "state", "rating", "alt_text", "created_at"]
+    list_display_links = ["image", "id"]
+    list_filter = [QueueFilter, "rating", "created_at"]
+    list_select_related = ["owner"]
+    search_fields = ["owner__email", "addresses__email", "alt_text"]
+    ordering = ["created_at"]
+    list_per_page = 50
+    actions = [
+        _state_action(ModerationState.APPROVED, "Approve"),
+        _state_action(ModerationState.REJECTED, "Reject"),
+        _state_action(ModerationState.FLAGGED, "Flag"),
+        *[_rating_action(rating) for rating in Rating],
+    ]
+    fields = ["large_image", "owner", "state", "rating", "alt_text", "size", "format", "created_at"]
+    readonly_fields = ["large_image", "owner", "alt_text", "size", "format", "created_at"]
+
+    @admin.display(description="Image")
+    def image(self, avatar: Avatar) -> SafeString:
+        return thumbnail(avatar)
+
+    @admin.display(description="Image")
+    def large_image(self, avatar: Avatar) -> SafeString:
+        return thumbnail(avatar, 256)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # avatars come from their owners' uploads
+
+    def has_delete_permission(self, request: HttpRequest, obj: Avatar | None = None) -> bool:
+        return False  # moderators reject; only owners delete their images
+
+    def save_model(
+        self, request: HttpRequest, obj: Avatar, form: ModelForm[Avatar], change: bool
+    ) -> None:
+        # The form has already set the new values on obj; hand them to the services instead,
+        # so the change is recorded and purged like a bulk action.
+        assert isinstance(request.user, User)
+        if "state" in form.changed_data:
+            state = ModerationState(obj.state)
+            avatars_set_state(moderator=request.user, avatars=[obj], state=state)
+        if "rating" in form.changed_data:
+            avatars_set_rating(moderator=request.user, avatars=[obj], rating=obj.rating)
+        obj.refresh_from_db()
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin[ModerationAction]):
+    """The record of decisions; read-only, so it stays a record."""
+
+    list_display = [
+        "created_at",
+        "moderator",
+        "kind",
+        "avatar_id",
+        "subject_user",
+        "before",
+        "after",
+    ]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["moderator__email", "subject_user__email", "note"]
+    list_select_related = ["moderator", "subject_user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ModerationAction | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ModerationAction | None = None
+    ) -> bool:
+        return False

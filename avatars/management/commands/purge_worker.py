@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from avatars.purging import purges_deliver_due, purges_prune
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = (
+        "Deliver queued Varnish purges: those the app could not send right after the commit "
+        "(a node was down, or the app died first) and the delayed second purge of every "
+        "change. Runs until stopped; --once for one round."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="One round, then exit")
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="Seconds between rounds (default 1)"
+        )
+
+    def handle(self, *args: Any, once: bool, interval: float, **_: Any) -> None:
+        stop = threading.Event()
+        if not once:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda _signum, _frame: _request_stop(stop, _frame))
+            if not settings.VARNISH_NODES:
+                logger.info("VARNISH_NODES is empty: nothing is queued, nothing to deliver")
+        while True:
+            delivery = purges_deliver_due()
+            purges_prune()
+            if delivery.delivered or delivery.failed:
+                logger.info(
+                    "purges: %d delivered, %d to retry", delivery.delivered, delivery.failed
+                )
+            if once:
+                self.stdout.write(f"{delivery.delivered} delivered, {delivery.failed} to retry")
+                return
+            # A long-lived process: a database restart must not leave it with a dead
+            # connection, and CONN_MAX_AGE applies as in a request.
+            close_old_connections()
+            if stop.wait(interval):
+                return
+
+
+def _request_stop(stop: threading.Event, _frame: FrameType | None) -> None:
+    stop.set()

@@ -1,0 +1,111 @@
+"""What moderators do, each change recorded (who, what, when) and pushed to the edge caches.
+
+The admin calls these; nothing else changes an avatar's state or a moderated rating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from avatars.freshness import hashes_changed
+from avatars.models import Address, Avatar, ModerationAction, ModerationState, Rating
+
+_KIND_FOR_STATE = {
+    ModerationState.APPROVED: ModerationAction.Kind.APPROVE,
+    ModerationState.REJECTED: ModerationAction.Kind.REJECT,
+    ModerationState.FLAGGED: ModerationAction.Kind.FLAG,
+}
+
+
+def _digests(addresses: Iterable[Address]) -> list[str]:
+    return [digest for address in addresses for digest in (address.md5, address.sha256)]
+
+
+def _served_by(avatar_ids: list[int]) -> list[str]:
+    return _digests(Address.objects.filter(avatar_id__in=avatar_ids))
+
+
+def avatars_set_state(
+    *, moderator: User, avatars: Iterable[Avatar], state: ModerationState, note: str = ""
+) -> int:
+    """Approve, reject or flag; returns how many avatars changed (unchanged ones are skipped)."""
+    kind = _KIND_FOR_STATE[state]
+    with transaction.atomic():
+        changed = [
+            avatar
+            for avatar in Avatar.objects.select_for_update().filter(pk__in=[a.pk for a in avatars])
+            if avatar.state != state
+        ]
+        ModerationAction.objects.bulk_create(
+            ModerationAction(
+                moderator=moderator,
+                kind=kind,
+                avatar=avatar,
+                subject_user_id=avatar.owner_id,
+                before=avatar.state,
+                after=state,
+                note=note,
+            )
+            for avatar in changed
+        )
+        ids = [avatar.pk for avatar in changed]
+        # update() skips auto_now; the endpoint's Last-Modified reads updated_at.
+        Avatar.objects.filter(pk__in=ids).update(state=state, updated_at=timezone.now())
+        hashes_changed(_served_by(ids))
+    return len(changed)
+
+
+def avatars_set_rating(
+    *, moderator: User, avatars: Iterable[Avatar], rating: str, note: str = ""
+) -> int:
+    """A moderator's rating; returns how many avatars changed."""
+    if rating not in Rating.values:
+        raise ValueError(f"{rating!r} is not a rating")
+    with transaction.atomic():
+        changed = [
+            avatar
+            for avatar in Avatar.objects.select_for_update().filter(pk__in=[a.pk for a in avatars])
+            if avatar.rating != rating
+        ]
+        ModerationAction.objects.bulk_create(
+            ModerationAction(
+                moderator=moderator,
+                kind=ModerationAction.Kind.RATE,
+                avatar=avatar,
+                subject_user_id=avatar.owner_id,
+                before=avatar.rating,
+                after=rating,
+                note=note,
+            )
+            for avatar in changed
+        )
+        ids = [avatar.pk for avatar in changed]
+        Avatar.objects.filter(pk__in=ids).update(rating=rating, updated_at=timezone.now())
+        hashes_changed(_served_by(ids))
+    return len(changed)
+
+
+def user_set_active(*, moderator: User, user: User, active: bool, note: str = "") -> bool:
+    """Disable an account (it cannot sign in and its hashes serve defaults) or enable it again.
+    Returns False when the account was already in that state."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active == active:
+            return False
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        kinds = ModerationAction.Kind
+        ModerationAction.objects.create(
+            moderator=moderator,
+            kind=kinds.ENABLE_USER if active else kinds.DISABLE_USER,
+            subject_user=user,
+            before="active" if not active else "disabled",
+            after="active" if active else "disabled",
+            note=note,
+        )
+        hashes_changed(_digests(Address.objects.filter(owner=user, verified_at__isnull=False)))
+    return True

@@ -1,0 +1,183 @@
+"""Renditions: an image at one size in one format, made once and then served from caches.
+
+A rendition is immutable by its identity (the avatar's master digest, or a default's kind, seed
+and text; plus size, format and RENDITION_VERSION), so nothing here is ever invalidated: a new
+upload has a new digest. Lookups go through an in-process LRU bounded in bytes, then the Django
+cache (shared through Redis when configured), and only then decode and encode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from avatars.defaults import render_default
+from avatars.imaging import encode, square
+
+if TYPE_CHECKING:
+    # Only for annotations: render_source stays importable without Django set up (bench).
+    from avatars.selectors import StoredImage
+
+logger = logging.getLogger(__name__)
+
+# Part of every identity: bump it when encoder settings or a generator change, so that
+# caches, ETags and edge objects all move to the new bytes together.
+RENDITION_VERSION = 1
+# Long enough to outlive every popular rendition; only stale keys of deleted avatars expire.
+SHARED_CACHE_SECONDS = 30 * 86400
+# Defaults that look the same for every hash: one rendition per size, not one per hash.
+HASH_INDEPENDENT_DEFAULTS = frozenset({"mp", "blank"})
+
+
+class RenditionUnavailable(OSError):
+    """The stored source of an avatar cannot be read or decoded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    data: bytes
+    format: str
+    etag: str  # strong, quoted
+
+    @property
+    def content_type(self) -> str:
+        return encode.CONTENT_TYPES[self.format]
+
+    @property
+    def extension(self) -> str:
+        return encode.EXTENSIONS[self.format]
+
+
+class ByteBudgetLRU:
+    """A least-recently-used map of bytes whose total size stays within a budget."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._total = 0
+        # gunicorn's threaded workers would share this map.
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_bytes:
+            return
+        with self._lock:
+            previous = self._items.pop(key, None)
+            if previous is not None:
+                self._total -= len(previous)
+            self._items[key] = value
+            self._total += len(value)
+            while self._total > self.max_bytes:
+                _, evicted = self._items.popitem(last=False)
+                self._total -= len(evicted)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._total = 0
+
+    @property
+    def total_bytes(self) -> int:
+        return self._total
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_memory: ByteBudgetLRU | None = None
+
+
+def memory_cache() -> ByteBudgetLRU:
+    """This process's LRU, sized from settings on first use (never at import)."""
+    global _memory
+    if _memory is None:
+        _memory = ByteBudgetLRU(settings.AVATAR_RENDITION_MEMORY_BYTES)
+    return _memory
+
+
+def avatar_rendition(*, image: StoredImage, size: int, fmt: str) -> Rendition:
+    """The uploaded avatar at `size` px in `fmt`. Raises RenditionUnavailable."""
+    key = _identity("avatar", image.digest, str(size), fmt)
+    data = _cached(key, lambda: _render_stored(image, size, fmt))
+    return Rendition(data=data, format=fmt, etag=f'"{key}"')
+
+
+def default_rendition(*, kind: str, seed: str, size: int, text: str, fmt: str) -> Rendition:
+    """The generated default `kind` for a hash (`seed`) at `size` px in `fmt`."""
+    if kind in HASH_INDEPENDENT_DEFAULTS:
+        seed, text = "", ""
+    key = _identity("default", kind, seed, str(size), fmt, text)
+    data = _cached(key, lambda: encode.encode(render_default(kind, seed, size, text), fmt))
+    return Rendition(data=data, format=fmt, etag=f'"{key}"')
+
+
+def _identity(*parts: str) -> str:
+    # Hashed so any text (initials are arbitrary letters) makes a short key every cache backend
+    # accepts, and so the ETag reveals nothing but identity.
+    joined = "\x1f".join((f"v{RENDITION_VERSION}", *parts))
+    return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
+
+
+def _cached(key: str, make: Callable[[], bytes]) -> bytes:
+    memory = memory_cache()
+    data = memory.get(key)
+    if data is not None:
+        return data
+    cache_key = f"rendition:{key}"
+    shared = caches["default"]
+    try:
+        data = shared.get(cache_key)
+    except Exception as error:  # any backend's client error: render instead of failing
+        logger.warning("rendition cache unreachable on get: %s", error)
+        data = None
+    if not isinstance(data, bytes):
+        data = make()
+        try:
+            shared.set(cache_key, data, timeout=SHARED_CACHE_SECONDS)
+        except Exception as error:  # as above: the image is still served
+            logger.warning("rendition cache unreachable on set: %s", error)
+    memory.put(key, data)
+    return data
+
+
+def _render_stored(image: StoredImage, size: int, fmt: str) -> bytes:
+    preview_edge = min(square.PREVIEW_EDGE, image.size)
+    name = image.preview if size <= preview_edge else image.master
+    try:
+        with default_storage.open(name, "rb") as stored:
+            source = stored.read()
+        return render_source(source, size, fmt)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise RenditionUnavailable(f"{name}: {error}") from error
+
+
+def render_source(source: bytes, size: int, fmt: str) -> bytes:
+    """Resize an encoded square source to `size` px and encode it as `fmt`.
+
+    For JPEG, draft() lets the decoder scale by 1/2, 1/4 or 1/8 while decoding, so a small
+    rendition never materialises the full-size pixels (see bench/bench_renditions.py).
+    """
+    with Image.open(io.BytesIO(source)) as opened:
+        if opened.format == "JPEG" and size < opened.width:
+            opened.draft("RGB", (size, size))
+        opened.load()
+        resized = square.resize_square(opened, size)
+        return encode.encode(resized, fmt)

@@ -1,0 +1,94 @@
+"""HTTP answers of the avatar endpoint: the contract's headers and conditional requests."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.encoding import iri_to_uri
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
+
+from avatars.providers import Answer, ImageAnswer, NotFoundAnswer, RedirectAnswer
+from avatars.request import AvatarRequest
+from avatars.selectors import KnownHash
+
+# The purge key of requests with no usable hash: lets an operator drop them all at once (for
+# example after changing AVATAR_DEFAULT) without echoing attacker-chosen text into a header.
+NO_HASH_XKEY = "no-hash"
+
+
+def respond(
+    request: HttpRequest, *, wanted: AvatarRequest, found: KnownHash | None, answer: Answer
+) -> HttpResponse:
+    if isinstance(answer, ImageAnswer):
+        response = _image(request, wanted, answer)
+    elif isinstance(answer, RedirectAnswer):
+        response = HttpResponse(status=302)
+        response["Location"] = iri_to_uri(answer.url)
+    elif isinstance(answer, NotFoundAnswer):
+        response = HttpResponse(b"No avatar for this hash.\n", status=404)
+        response["Content-Type"] = "text/plain; charset=utf-8"
+        # An answer the client asked for with d=404, not an error: Django would otherwise log
+        # a warning per request on the hot path.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    _edge_headers(response, _xkey(wanted, found))
+    if request.method == "HEAD" and response.status_code != 304:
+        # The same headers as GET, no body: gunicorn sends whatever body the app returns.
+        response["Content-Length"] = str(len(response.content))
+        response.content = b""
+    return response
+
+
+def _image(request: HttpRequest, wanted: AvatarRequest, answer: ImageAnswer) -> HttpResponse:
+    rendition = answer.rendition
+    last_modified = http_date(answer.last_modified.timestamp())
+    if _not_modified(request, rendition.etag, int(answer.last_modified.timestamp())):
+        response = HttpResponse(status=304)
+        del response["Content-Type"]
+        # RFC 9110 8.6: a 304 may state the length, but only the 200's; never 0.
+        response["Content-Length"] = str(len(rendition.data))
+    else:
+        response = HttpResponse(rendition.data, content_type=rendition.content_type)
+        response["Content-Length"] = str(len(rendition.data))
+        name = wanted.hash or "avatar"
+        response["Content-Disposition"] = f'inline; filename="{name}.{rendition.extension}"'
+    response["ETag"] = rendition.etag
+    response["Last-Modified"] = last_modified
+    if wanted.hash:
+        response["Link"] = f'<{settings.SITE_URL}/avatar/{wanted.hash}>; rel="canonical"'
+    return response
+
+
+def _not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
+    """RFC 9110 13.2.2: If-None-Match (weak comparison) decides; If-Modified-Since only counts
+    when there is no If-None-Match."""
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        listed = {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
+        return "*" in listed or etag in listed
+    if_modified_since = request.META.get("HTTP_IF_MODIFIED_SINCE")
+    if not if_modified_since:
+        return False
+    since = parse_http_date_safe(if_modified_since)
+    return since is not None and last_modified <= since
+
+
+def _xkey(wanted: AvatarRequest, found: KnownHash | None) -> str:
+    if found is not None:
+        return f"{found.md5} {found.sha256}"
+    return wanted.hash or NO_HASH_XKEY
+
+
+def _edge_headers(response: HttpResponse, xkey: str) -> None:
+    response["Cache-Control"] = (
+        f"public, max-age={settings.AVATAR_BROWSER_MAX_AGE}, "
+        f"s-maxage={settings.AVATAR_SHARED_MAX_AGE}, "
+        f"stale-while-revalidate={settings.AVATAR_STALE_WHILE_REVALIDATE}, "
+        f"stale-if-error={settings.AVATAR_STALE_IF_ERROR}"
+    )
+    response["xkey"] = xkey
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Timing-Allow-Origin"] = "*"
+    response["X-Content-Type-Options"] = "nosniff"
+    # Set, not patched: nothing else on this path varies the response (no session, no
+    # cookies), and Varnish keys its cache on exactly this header.
+    response["Vary"] = "Accept"

@@ -1,0 +1,1 @@
+"""Benchmarks of the origin: `make bench` runs bench/run.py."""

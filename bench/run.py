@@ -1,0 +1,422 @@
+"""`make bench`: the origin under wrk, on loopback, in the gunicorn configuration `make run` uses.
+
+Seeds a temporary SQLite database and media folder with `setavatar`, starts gunicorn with
+deploy/gunicorn.conf.py (and bench/bench_settings.py, which only adds a bare baseline view),
+then runs the scenarios interleaved in rounds so that drift (thermal, noisy neighbours) hits
+each of them alike:
+
+  bare       a bare Django view answering the same bytes as (known), same middleware
+  known      a known hash at s=80, its rendition cached
+  default    an unknown hash with d=identicon, its rendition cached
+  cold       known hashes at a size never asked before (a new rendition every request)
+  not_found  an unknown hash with d=404
+
+Writes bench/results/latest.json, latest.md and latest.png, and runs the in-process rendition
+microbenchmark (bench/bench_renditions.py) into the same results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PYTHON = sys.executable
+UNKNOWN_MD5 = "0123456789abcdef0123456789abcdef"
+# Renditions up to this edge come from the stored preview; the cold scenario stays within it,
+# as nearly all real requests do.
+COLD_SIZES = range(24, 257)
+
+SCENARIOS = {
+    "bare": "bare Django view, same bytes (baseline)",
+    "known": "known hash, s=80, rendition cached",
+    "default": "unknown hash, d=identicon, cached",
+    "cold": "known hashes, a new size each request",
+    "not_found": "unknown hash, d=404",
+}
+
+REPORT_LUA = r"""
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"duration_us":%d,"connect_errors":%d,"read_errors":%d,' ..
+    '"write_errors":%d,"timeouts":%d,"non_2xx_3xx":%d,' ..
+    '"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,"max_us":%d}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, e.status,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.mean, latency.max))
+end
+"""
+
+COLD_LUA = r"""
+thread_index = 0
+local hashes = {}
+local counter = 0
+local first = 0
+local sizes = __SIZES__
+local smallest = __SMALLEST__
+
+function setup(thread)
+  thread:set("id", thread_index)
+  thread_index = thread_index + 1
+end
+
+function init(args)
+  first = tonumber(args[1])
+  for line in io.lines(args[2]) do hashes[#hashes + 1] = line end
+end
+
+function request()
+  -- A global sequence number, unique across threads and rounds: (avatar, size) never repeats
+  -- until every avatar has been asked at every size.
+  local n = first + counter * __THREADS__ + id
+  counter = counter + 1
+  local hash = hashes[(n % #hashes) + 1]
+  local size = smallest + (math.floor(n / #hashes) % sizes)
+  return wrk.format(nil, "/avatar/" .. hash .. "?s=" .. size)
+end
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=6, help="seconds per scenario per round")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--cold-avatars", type=int, default=40)
+    parser.add_argument("--skip-microbench", action="store_true")
+    options = parser.parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("wrk is not installed: run `make system-packages` as root")
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="avatar-bench-") as folder:
+        tmp = Path(folder)
+        env = _environment(tmp)
+        print("Seeding a temporary database with setavatar ...", flush=True)
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+        )
+        seeded = subprocess.run(
+            [PYTHON, "-m", "bench.seed", str(options.cold_avatars + 1)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        hashes = json.loads(seeded.stdout)["md5"]
+        known, cold = hashes[0], hashes[1:]
+        (tmp / "cold-hashes.txt").write_text("\n".join(cold) + "\n")
+        (tmp / "report.lua").write_text(REPORT_LUA)
+        (tmp / "cold.lua").write_text(_cold_script(options.threads) + REPORT_LUA)
+
+        with _gunicorn(env, tmp) as base_url:
+            urls = {
+                "bare": f"{base_url}/bench/bare",
+                "known": f"{base_url}/avatar/{known}?s=80",
+                "default": f"{base_url}/avatar/{UNKNOWN_MD5}?d=identicon",
+                "cold": f"{base_url}/avatar/",
+                "not_found": f"{base_url}/avatar/{UNKNOWN_MD5}?d=404",
+            }
+            with urllib.request.urlopen(urls["known"]) as response:
+                Path(env["BENCH_BARE_FILE"]).write_bytes(response.read())
+            print("Warming every worker's caches ...", flush=True)
+            for name in ("bare", "known", "default", "not_found"):
+                _wrk(wrk, urls[name], tmp / "report.lua", options, duration=2)
+            runs = _rounds(wrk, urls, tmp, options, capacity=len(cold) * len(COLD_SIZES))
+    summary = _summarise(runs, options)
+    if not options.skip_microbench:
+        print("Rendition microbenchmark ...", flush=True)
+        micro = subprocess.run(
+            [PYTHON, "bench/bench_renditions.py", "--json"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        summary["renditions"] = json.loads(micro.stdout)
+    summary["wall_seconds"] = round(time.monotonic() - started, 1)
+    _write(summary)
+
+
+def _environment(tmp: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.bench_settings",
+        VAR_DIR=str(tmp / "var"),
+        DATABASE_URL=f"sqlite:///{tmp / 'var' / 'db.sqlite3'}",
+        BENCH_BARE_FILE=str(tmp / "bare.jpg"),
+        HOST="127.0.0.1",
+        PORT=str(_free_port()),
+        DEBUG="false",
+        PYTHONPATH=str(ROOT),
+    )
+    (tmp / "var").mkdir()
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _gunicorn:
+    """gunicorn exactly as deploy/run-local.sh starts it, stopped by its own pid."""
+
+    def __init__(self, env: dict[str, str], tmp: Path) -> None:
+        self.env, self.log = env, tmp / "gunicorn.log"
+        self.url = f"http://{env['HOST']}:{env['PORT']}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> str:
+        command = [str(Path(PYTHON).parent / "gunicorn"), "gravatar.wsgi", "-c"]
+        command.append("deploy/gunicorn.conf.py")
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
+                    return self.url
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.2)
+        self.__exit__()
+        sys.exit(f"gunicorn did not start:\n{self.log.read_text()[-3000:]}")
+
+    def __exit__(self, *_: object) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _cold_script(threads: int) -> str:
+    return (
+        COLD_LUA.replace("__SIZES__", str(len(COLD_SIZES)))
+        .replace("__SMALLEST__", str(COLD_SIZES.start))
+        .replace("__THREADS__", str(threads))
+    )
+
+
+def _wrk(
+    wrk: str,
+    url: str,
+    script: Path,
+    options: argparse.Namespace,
+    *,
+    duration: int,
+    script_args: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    command = [wrk, f"-t{options.threads}", f"-c{options.connections}", f"-d{duration}s"]
+    command += ["--timeout", "10s", "-s", str(script), url]
+    if script_args:
+        command += ["--", *script_args]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRKJSON "))
+    result: dict[str, Any] = json.loads(line.removeprefix("WRKJSON "))
+    result["req_per_s"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def _rounds(
+    wrk: str, urls: dict[str, str], tmp: Path, options: argparse.Namespace, *, capacity: int
+) -> dict[str, list[dict[str, Any]]]:
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in SCENARIOS}
+    order = list(SCENARIOS)
+    cold_next = 0
+    for number in range(options.rounds):
+        for name in order:
+            if name == "cold":
+                result = _wrk(
+                    wrk,
+                    urls[name],
+                    tmp / "cold.lua",
+                    options,
+                    duration=options.duration,
+                    script_args=(str(cold_next), str(tmp / "cold-hashes.txt")),
+                )
+                # Requests still in flight when wrk stopped were rendered too: skip past them.
+                cold_next += result["requests"] + options.connections * options.threads + 100
+                if cold_next > capacity:
+                    print(f"warning: cold requests wrapped past {capacity} renditions")
+            else:
+                result = _wrk(
+                    wrk, urls[name], tmp / "report.lua", options, duration=options.duration
+                )
+            runs[name].append(result)
+            print(
+                f"round {number + 1}/{options.rounds} {name:>9}: "
+                f"{result['req_per_s']:8.0f} req/s  p50 {result['p50_us'] / 1000:6.2f} ms  "
+                f"p99 {result['p99_us'] / 1000:6.2f} ms",
+                flush=True,
+            )
+        order = order[1:] + order[:1]  # each scenario takes each slot of a round in turn
+    return runs
+
+
+def _summarise(
+    runs: dict[str, list[dict[str, Any]]], options: argparse.Namespace
+) -> dict[str, Any]:
+    scenarios = {}
+    for name, results in runs.items():
+        scenarios[name] = {
+            "description": SCENARIOS[name],
+            "req_per_s": round(statistics.mean(r["req_per_s"] for r in results), 1),
+            "p50_ms": round(statistics.median(r["p50_us"] for r in results) / 1000, 3),
+            "p99_ms": round(statistics.median(r["p99_us"] for r in results) / 1000, 3),
+            "requests": sum(r["requests"] for r in results),
+            "socket_errors": sum(
+                r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
+                for r in results
+            ),
+            "non_2xx_3xx": sum(r["non_2xx_3xx"] for r in results),
+            "rounds": results,
+        }
+    bare = scenarios["bare"]["req_per_s"]
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "ratios": {
+            "known_vs_bare": round(scenarios["known"]["req_per_s"] / bare, 3),
+            "default_vs_bare": round(scenarios["default"]["req_per_s"] / bare, 3),
+            "cold_vs_bare": round(scenarios["cold"]["req_per_s"] / bare, 3),
+            "not_found_vs_bare": round(scenarios["not_found"]["req_per_s"] / bare, 3),
+        },
+        "scenarios": scenarios,
+        "setup": {
+            "server": "gunicorn, deploy/gunicorn.conf.py (as `make run`), SQLite, in-process cache",
+            "workers": int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2 + 1)),
+            "wrk": f"-t{options.threads} -c{options.connections}, "
+            f"{options.rounds} rounds x {options.duration} s per scenario, interleaved",
+        },
+        "hardware": _hardware(),
+    }
+
+
+def _hardware() -> dict[str, Any]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory_gb = 0.0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        total_kb = int(meminfo.read_text().split()[1])
+        memory_gb = round(total_kb / 1024 / 1024, 1)
+    import django
+    import PIL
+
+    return {
+        "cpu": model or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "pillow": PIL.__version__,
+        "note": "wrk and gunicorn share these cores on loopback",
+    }
+
+
+def _write(summary: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(summary, indent=2) + "\n")
+    markdown = _markdown(summary)
+    (RESULTS / "latest.md").write_text(markdown)
+    _chart(summary, RESULTS / "latest.png")
+    print()
+    print(markdown)
+
+
+def _markdown(summary: dict[str, Any]) -> str:
+    hardware, ratios = summary["hardware"], summary["ratios"]
+    lines = [
+        f"Origin benchmark, {summary['generated_at']}: {hardware['cpu']}, "
+        f"{hardware['cores']} cores, {hardware['memory_gb']} GB, Python {hardware['python']}, "
+        f"Django {hardware['django']}, Pillow {hardware['pillow']} "
+        f"({hardware['note']}; {summary['setup']['workers']} gunicorn workers; wrk "
+        f"{summary['setup']['wrk']}).",
+        "",
+        "| scenario | req/s | p50 ms | p99 ms | vs bare |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    bare = summary["scenarios"]["bare"]["req_per_s"]
+    for name, scenario in summary["scenarios"].items():
+        lines.append(
+            f"| {name}: {scenario['description']} | {scenario['req_per_s']:.0f} | "
+            f"{scenario['p50_ms']:.2f} | {scenario['p99_ms']:.2f} | "
+            f"{scenario['req_per_s'] / bare:.2f} |"
+        )
+    lines += [
+        "",
+        f"known_vs_bare = {ratios['known_vs_bare']:.2f}, "
+        f"default_vs_bare = {ratios['default_vs_bare']:.2f} (target: at least 0.5 each).",
+    ]
+    renditions = summary.get("renditions")
+    if renditions:
+        lines += ["", renditions["markdown"]]
+    return "\n".join(lines) + "\n"
+
+
+def _chart(summary: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(summary["scenarios"])
+    scenarios = [summary["scenarios"][name] for name in names]
+    figure, (throughput, latency) = plt.subplots(1, 2, figsize=(11, 4))
+    throughput.bar(names, [s["req_per_s"] for s in scenarios], color="#3b7dd8")
+    throughput.set_title("Throughput (req/s, higher is better)")
+    positions = range(len(names))
+    latency.bar([p - 0.2 for p in positions], [s["p50_ms"] for s in scenarios], 0.4, label="p50")
+    latency.bar([p + 0.2 for p in positions], [s["p99_ms"] for s in scenarios], 0.4, label="p99")
+    latency.set_xticks(list(positions), names)
+    latency.set_title("Latency (ms, lower is better)")
+    latency.legend()
+    hardware = summary["hardware"]
+    figure.suptitle(
+        f"Avatar origin under wrk: {hardware['cpu']}, {hardware['cores']} cores "
+        f"(known/bare {summary['ratios']['known_vs_bare']:.2f}, "
+        f"default/bare {summary['ratios']['default_vs_bare']:.2f})"
+    )
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The provider chain: uploaded image, then custom URL, then 404, then a generated default."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+from django.core.files.storage import default_storage
+
+from avatars import renditions
+from avatars.providers import (
+    DEFAULTS_LAST_MODIFIED,
+    PROVIDERS,
+    CustomUrlDefault,
+    GeneratedDefault,
+    ImageAnswer,
+    NotFoundAnswer,
+    NotFoundDefault,
+    RedirectAnswer,
+    UploadedImage,
+    pick,
+)
+from avatars.request import AvatarRequest
+from avatars.selectors import KnownHash, hash_resolve
+from tests.conftest import decode
+from tests.personas import make_personas
+
+UNKNOWN = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": uuid.uuid4().hex,
+        }
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    renditions.memory_cache().clear()
+
+
+@pytest.fixture
+def alice() -> KnownHash:
+    people = make_personas()
+    found = hash_resolve(digest=people.alice_address.md5)
+    assert found is not None
+    return found
+
+
+def wanted(name: str = UNKNOWN, /, **query: str) -> AvatarRequest:
+    return AvatarRequest.parse(name=name, query=query, accept="")
+
+
+def test_the_chain_is_configured_in_contract_order():
+    kinds = [type(provider) for provider in PROVIDERS]
+    assert kinds == [UploadedImage, CustomUrlDefault, NotFoundDefault, GeneratedDefault]
+
+
+@pytest.mark.django_db
+def test_the_uploaded_image_answers_first(alice):
+    answer = pick(wanted(alice.md5, d="404"), alice)
+    assert isinstance(answer, ImageAnswer)
+    assert answer.last_modified == max(alice.updated_at, alice.image.updated_at)
+    assert decode(answer.rendition.data).format == "JPEG"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", [{"f": "y"}, {"r": "g"}], ids=["forced", "rated-above"])
+def test_the_uploaded_image_steps_aside_when_forced_or_rated_above(alice, query):
+    explicit = replace(alice, image=replace(alice.image, rating_rank=1))
+    assert UploadedImage().answer(wanted(alice.md5, **query), explicit) is None
+
+
+def test_the_uploaded_image_has_nothing_for_an_unknown_hash():
+    assert UploadedImage().answer(wanted(), None) is None
+
+
+@pytest.mark.django_db
+def test_a_lost_file_falls_through_to_the_default(alice):
+    default_storage.delete(alice.image.preview)
+    assert UploadedImage().answer(wanted(alice.md5), alice) is None
+    assert isinstance(pick(wanted(alice.md5, d="404"), alice), NotFoundAnswer)
+
+
+def test_a_custom_url_redirects_only_when_one_was_accepted():
+    assert CustomUrlDefault().answer(wanted(d="https://img.example.com/a.png"), None) == (
+        RedirectAnswer("https://img.example.com/a.png")
+    )
+    assert CustomUrlDefault().answer(wanted(d="ftp://img.example.com/a.png"), None) is None
+
+
+def test_d_404_answers_not_found_and_nothing_else_does():
+    assert NotFoundDefault().answer(wanted(d="404"), None) == NotFoundAnswer()
+    assert NotFoundDefault().answer(wanted(d="retro"), None) is None
+
+
+def test_the_generated_default_always_answers_with_a_fixed_date():
+    for kind in ("mp", "identicon", "blank"):
+        answer = GeneratedDefault().answer(wanted(d=kind), None)
+        assert isinstance(answer, ImageAnswer)
+        assert answer.last_modified == DEFAULTS_LAST_MODIFIED
+        assert decode(answer.rendition.data).format == "PNG"
+
+
+def test_the_generated_default_follows_a_format_extension():
+    answer = GeneratedDefault().answer(wanted(f"{UNKNOWN}.webp", d="retro"), None)
+    assert isinstance(answer, ImageAnswer)
+    assert decode(answer.rendition.data).format == "WEBP"
+
+
+def test_text_only_matters_to_initials():
+    plain = GeneratedDefault().answer(wanted(d="identicon"), None)
+    named = GeneratedDefault().answer(wanted(d="identicon", name="Some One"), None)
+    assert isinstance(plain, ImageAnswer) and isinstance(named, ImageAnswer)
+    assert plain.rendition.etag == named.rendition.etag
+
+
+@pytest.mark.django_db
+def test_initials_fall_back_to_the_public_display_name(alice):
+    named = replace(alice, public_name="Alice Liddell")
+    from_profile = GeneratedDefault().answer(wanted(alice.md5, d="initials"), named)
+    asked = GeneratedDefault().answer(wanted(alice.md5, d="initials", initials="AL"), None)
+    assert isinstance(from_profile, ImageAnswer) and isinstance(asked, ImageAnswer)
+    assert from_profile.rendition.etag == asked.rendition.etag

@@ -1,0 +1,198 @@
+"""Renditions: made once from the right source, cached in memory and in the Django cache."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+from django.core.cache import caches
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from avatars import renditions
+from avatars.renditions import (
+    ByteBudgetLRU,
+    RenditionUnavailable,
+    avatar_rendition,
+    default_rendition,
+    render_source,
+)
+from avatars.selectors import hash_resolve
+from tests.conftest import decode, image_bytes
+from tests.personas import make_personas
+
+SEED = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": uuid.uuid4().hex,
+        }
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    renditions.memory_cache().clear()
+
+
+def stored_image():
+    people = make_personas()
+    found = hash_resolve(digest=people.alice_address.md5)
+    assert found is not None and found.image is not None
+    return found.image
+
+
+# The in-process LRU
+
+
+def test_the_lru_evicts_the_least_recently_used_to_stay_within_its_budget():
+    lru = ByteBudgetLRU(max_bytes=10)
+    lru.put("a", b"aaaa")
+    lru.put("b", b"bbbb")
+    assert lru.get("a") == b"aaaa"  # now "b" is the oldest
+    lru.put("c", b"cccc")
+    assert lru.get("b") is None
+    assert (lru.get("a"), lru.get("c")) == (b"aaaa", b"cccc")
+    assert lru.total_bytes == 8
+
+
+def test_the_lru_skips_values_larger_than_its_budget_and_replaces_in_place():
+    lru = ByteBudgetLRU(max_bytes=4)
+    lru.put("big", b"12345")
+    assert lru.get("big") is None and len(lru) == 0
+    lru.put("k", b"12")
+    lru.put("k", b"1234")
+    assert (lru.total_bytes, len(lru)) == (4, 1)
+
+
+# Pure image work
+
+
+def test_render_source_shrinks_a_jpeg_to_the_exact_size_and_format():
+    source = image_bytes((2048, 2048), (200, 60, 10))
+    for size, fmt in ((80, "JPEG"), (333, "JPEG"), (80, "WEBP"), (1, "PNG")):
+        image = decode(render_source(source, size, fmt))
+        assert (image.format, image.size) == (fmt, (size, size))
+        assert image.convert("RGB").getpixel((size // 2, size // 2)) == pytest.approx(
+            (200, 60, 10), abs=8
+        )
+
+
+def test_render_source_enlarges_a_small_source():
+    image = decode(render_source(image_bytes((100, 100), (10, 10, 200)), 300, "JPEG"))
+    assert image.size == (300, 300)
+
+
+def test_render_source_keeps_transparency():
+    source = image_bytes((256, 256), (10, 200, 10, 100), fmt="PNG", mode="RGBA")
+    for fmt in ("PNG", "WEBP"):
+        image = decode(render_source(source, 64, fmt))
+        assert image.mode == "RGBA"
+        assert image.getpixel((32, 32))[3] == pytest.approx(100, abs=2)
+
+
+def test_render_source_refuses_garbage():
+    with pytest.raises(OSError):
+        render_source(b"not an image", 80, "JPEG")
+
+
+# Avatar renditions
+
+
+@pytest.mark.django_db
+def test_an_avatar_rendition_is_made_once_then_served_from_the_shared_cache():
+    image = stored_image()
+    first = avatar_rendition(image=image, size=72, fmt="JPEG")
+    assert (decode(first.data).size, first.content_type) == ((72, 72), "image/jpeg")
+    # Another worker: empty memory, the files gone; the shared cache still has it.
+    renditions.memory_cache().clear()
+    default_storage.delete(image.master)
+    default_storage.delete(image.preview)
+    again = avatar_rendition(image=image, size=72, fmt="JPEG")
+    assert (again.data, again.etag) == (first.data, first.etag)
+
+
+@pytest.mark.django_db
+def test_the_memory_cache_answers_without_the_shared_cache():
+    image = stored_image()
+    first = avatar_rendition(image=image, size=40, fmt="PNG")
+    caches["default"].clear()
+    default_storage.delete(image.preview)
+    assert avatar_rendition(image=image, size=40, fmt="PNG").data == first.data
+
+
+@pytest.mark.django_db
+def test_a_missing_source_is_reported_not_crashed_on():
+    image = stored_image()
+    default_storage.delete(image.master)
+    with pytest.raises(RenditionUnavailable):
+        avatar_rendition(image=image, size=512, fmt="JPEG")
+
+
+@pytest.mark.django_db
+def test_small_sizes_read_the_preview_and_large_ones_the_master():
+    image = stored_image()  # a 400 px master, so a 256 px preview
+    default_storage.delete(image.master)
+    assert decode(avatar_rendition(image=image, size=256, fmt="JPEG").data).size == (256, 256)
+    with pytest.raises(RenditionUnavailable):
+        avatar_rendition(image=image, size=257, fmt="JPEG")
+
+
+@pytest.mark.django_db
+def test_etags_follow_the_identity_of_the_rendition():
+    image = stored_image()
+    tags = {
+        avatar_rendition(image=image, size=80, fmt="JPEG").etag,
+        avatar_rendition(image=image, size=81, fmt="JPEG").etag,
+        avatar_rendition(image=image, size=80, fmt="WEBP").etag,
+    }
+    assert len(tags) == 3
+    assert avatar_rendition(image=image, size=80, fmt="JPEG").etag in tags
+
+
+@pytest.mark.django_db
+def test_an_unreachable_shared_cache_only_costs_a_render(settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+    image = stored_image()
+    rendition = avatar_rendition(image=image, size=48, fmt="JPEG")
+    assert decode(rendition.data).size == (48, 48)
+    assert "rendition cache unreachable" in caplog.text
+
+
+# Default renditions
+
+
+def test_a_default_rendition_is_a_png_of_the_generator():
+    rendition = default_rendition(kind="identicon", seed=SEED, size=64, text="", fmt="PNG")
+    image = decode(rendition.data)
+    assert (image.format, image.size, rendition.content_type) == ("PNG", (64, 64), "image/png")
+
+
+def test_hash_independent_defaults_share_one_rendition_per_size():
+    one = default_rendition(kind="mp", seed=SEED, size=64, text="", fmt="PNG")
+    other = default_rendition(kind="mp", seed="f" * 32, size=64, text="", fmt="PNG")
+    assert one.etag == other.etag
+    first = default_rendition(kind="identicon", seed=SEED, size=64, text="", fmt="PNG")
+    second = default_rendition(kind="identicon", seed="f" * 32, size=64, text="", fmt="PNG")
+    assert first.etag != second.etag
+
+
+def test_initials_text_is_part_of_the_identity():
+    ab = default_rendition(kind="initials", seed=SEED, size=64, text="AB", fmt="PNG")
+    cd = default_rendition(kind="initials", seed=SEED, size=64, text="CD", fmt="PNG")
+    assert ab.etag != cd.etag
+    assert Image.open(io.BytesIO(ab.data)).size == (64, 64)
+
+
+def test_defaults_are_cached_after_the_first_render():
+    before = len(renditions.memory_cache())
+    default_rendition(kind="retro", seed=SEED, size=50, text="", fmt="PNG")
+    default_rendition(kind="retro", seed=SEED, size=50, text="", fmt="PNG")
+    assert len(renditions.memory_cache()) == before + 1

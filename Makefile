@@ -62,6 +62,7 @@ test: system-packages $(VENV)/.dev-installed
 
 bench: system-packages $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/varnish_bench.py
 
 clean:
 	rm -rf $(VENV) var

@@ -133,7 +133,7 @@ def _identity(*parts: str) -> str:
     # Hashed so any text (initials are arbitrary letters) makes a short key every cache backend
     # accepts, and so the ETag reveals nothing but identity.
     joined = "\x1f".join((f"v{RENDITION_VERSION}", *parts))
-    return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _cached(key: str, make: Callable[[], bytes]) -> bytes:

@@ -61,7 +61,7 @@ class AvatarRequest:
             rating=_RATINGS.get(_param(query, "r", "rating").strip().lower(), 0),
             initials=_parse_initials(query.get("initials", ""), query.get("name", "")),
             extension_format=_extension_format(extension),
-            accept_format=None if extension else negotiate(accept),
+            accept_format=None if extension is not None else negotiate(accept),
         )
 
 
@@ -77,8 +77,8 @@ def _split_name(name: str) -> tuple[str, str | None]:
     lowered = name.lower()
     stem, dot, extension = lowered.rpartition(".")
     if not dot:
-        stem, extension = lowered, ""
-    return (stem if _HASH.fullmatch(stem) else ""), (extension if dot else None)
+        return (lowered if _HASH.fullmatch(lowered) else ""), None
+    return (stem if _HASH.fullmatch(stem) else ""), extension
 
 
 def _extension_format(extension: str | None) -> str | None:

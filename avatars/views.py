@@ -1,4 +1,4 @@
-"""The public avatar endpoint, Gravatar's contract (docs: /work/shared/spec/avatar-api.md)."""
+"""The public avatar endpoint: Gravatar's URL contract, sections 1-6 of the avatar API spec."""
 
 from __future__ import annotations
 

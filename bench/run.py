@@ -107,6 +107,7 @@ def main() -> None:
         sys.exit("wrk is not installed: run `make system-packages` as root")
 
     started = time.monotonic()
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="avatar-bench-") as folder:
         tmp = Path(folder)
         env = _environment(tmp)
@@ -154,6 +155,9 @@ def main() -> None:
         )
         summary["renditions"] = json.loads(micro.stdout)
     summary["wall_seconds"] = round(time.monotonic() - started, 1)
+    # Other work on the machine skews every number: record it so a noisy run is visible.
+    summary["hardware"]["load_average_before"] = [round(x, 2) for x in load_before]
+    summary["hardware"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     _write(summary)
 
 
@@ -367,7 +371,8 @@ def _markdown(summary: dict[str, Any]) -> str:
         f"{hardware['cores']} cores, {hardware['memory_gb']} GB, Python {hardware['python']}, "
         f"Django {hardware['django']}, Pillow {hardware['pillow']} "
         f"({hardware['note']}; {summary['setup']['workers']} gunicorn workers; wrk "
-        f"{summary['setup']['wrk']}).",
+        f"{summary['setup']['wrk']}; 1-minute load average before the run "
+        f"{hardware.get('load_average_before', ['?'])[0]}).",
         "",
         "| scenario | req/s | p50 ms | p99 ms | vs bare |",
         "|---|---:|---:|---:|---:|",

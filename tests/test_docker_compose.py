@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -12,7 +13,7 @@ from gravatar import settings as project_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-SERVICES: dict[str, dict] = COMPOSE["services"]
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 
 
 def variables_the_settings_read() -> set[str]:
@@ -23,7 +24,7 @@ def variables_the_settings_read() -> set[str]:
     return names | {f"{name}_FILE" for name in files}
 
 
-def app_services() -> dict[str, dict]:
+def app_services() -> dict[str, dict[str, Any]]:
     return {
         name: service
         for name, service in SERVICES.items()
@@ -31,7 +32,7 @@ def app_services() -> dict[str, dict]:
     }
 
 
-def environment_of(service: dict) -> set[str]:
+def environment_of(service: dict[str, Any]) -> set[str]:
     environment = service.get("environment") or {}
     if isinstance(environment, list):
         return {item.split("=", 1)[0] for item in environment}

@@ -8,10 +8,18 @@ vcl 4.1;
 #
 # The deployment's app servers and the addresses allowed to purge live in backends.vcl
 # (found on vcl_path): a director called `app` and an acl called `purgers`.
+#
+# Speed: every request runs vcl_recv, and in Varnish 7.1 a regsub costs about a microsecond
+# and a header write a quarter of one, against some 40 for the whole hit. So the common
+# shapes of URL take a path of string comparisons (vmod str), scratch values live in vmod
+# var (per request, never logged, never seen by the app or the client), and the general,
+# regex-heavy path only runs for the rest.
 
 import std;
 import directors;
 import xkey;
+import str;
+import var;
 
 # /healthz answers without touching the database, so a slow database does not mark every
 # app server sick at once; grace covers a database outage. `.initial` equals `.threshold` so
@@ -33,21 +41,15 @@ probe app_health {
 include "backends.vcl";
 
 sub vcl_recv {
-    if (req.restarts == 0) {
-        # Internal state travels in X-Av-* request headers; never trust a client's copy.
-        unset req.http.X-Av-Cache;
-        unset req.http.X-Av-Stale;
-    }
     if (req.method == "PURGE") {
         call purge_by_xkey;
     }
-    if (req.url ~ "^[a-zA-Z]+://") {
-        # Absolute-form request target: the path is what identifies the object.
-        set req.url = regsub(req.url, "^[a-zA-Z]+://[^/]*", "");
-    }
     set req.backend_hint = app.backend();
-
-    if (req.url ~ "^/avatar/" && (req.method == "GET" || req.method == "HEAD")) {
+    if (req.method != "GET" && req.method != "HEAD") {
+        return (pass);
+    }
+    if (str.startswith(req.url, "/avatar/")) {
+        var.set("avatar", "yes");
         # The endpoint reads no session and no credentials: without this every logged-in
         # visitor would miss the cache.
         unset req.http.Cookie;
@@ -55,10 +57,11 @@ sub vcl_recv {
         if (req.restarts == 0) {
             call avatar_normalise;
         }
-        call grace_policy;
+        # Set either way: the flag survives a restart.
+        set req.hash_always_miss = (var.get("stale") == "refresh");
         return (hash);
     }
-    if (req.url ~ "^/static/" && (req.method == "GET" || req.method == "HEAD")) {
+    if (str.startswith(req.url, "/static/")) {
         unset req.http.Cookie;
         return (hash);
     }
@@ -75,218 +78,291 @@ sub purge_by_xkey {
     if (req.http.xkey-purge ~ "[^\s,]") {
         # Hard: the app purges on changes that may be private (a removed address, a
         # rejected image), which must never be served again, not even stale.
-        set req.http.X-Av-Purged = xkey.purge(req.http.xkey-purge);
+        var.set("purged", "" + xkey.purge(req.http.xkey-purge));
     } elsif (req.http.xkey-softpurge ~ "[^\s,]") {
         # Soft: for operators refreshing many objects without a stampede on the app;
         # the old copy stays usable in grace while a fresh one is fetched.
-        set req.http.X-Av-Purged = xkey.softpurge(req.http.xkey-softpurge);
+        var.set("purged", "" + xkey.softpurge(req.http.xkey-softpurge));
     } else {
         return (synth(400, "Name the keys in an xkey-purge or xkey-softpurge header"));
     }
-    return (synth(200, "Purged " + req.http.X-Av-Purged));
+    return (synth(200, "Purged " + var.get("purged")));
 }
 
 # Rewrites an avatar URL and its Accept header to the one canonical form the app would
-# answer identically, mirroring avatars/request.py: the short parameter name wins over the
-# long one, the last value of a repeated parameter wins, defaults and clamps are applied,
-# unknown parameters are dropped. A value this code cannot read the way the app would
-# (percent-encoded, or with '+') is passed through untouched for the app to decide, so a
-# rewrite can only ever merge URLs the app treats alike.
+# answer identically (avatars/request.py): the short parameter name wins over the long one,
+# the last value of a repeated parameter wins, defaults and clamps are applied, unknown
+# parameters are dropped. A value this code cannot read the way the app would (percent-
+# encoded, or with '+') is passed through untouched for the app to decide, so a rewrite can
+# only ever merge URLs the app treats alike.
+#
+#     /avatar/<hash>[.webp|.avif]?s=<1-2048>&r=<g|pg|r|x>&f=<y|n>[&d=..][&initials=..][&name=..]
 sub avatar_normalise {
-    if (req.url !~ "^/avatar/[^/?%]*/?([?]|$)" || req.url ~ "[?&][^=&]*%") {
-        # A name with a slash or a percent sign, or a percent-encoded parameter name:
-        # cached under its own URL, exactly as asked.
+    if (str.contains(req.url, "%") && req.url ~ "[?&][^=&]*%") {
+        # A percent-encoded parameter name: cached under its own URL, exactly as asked.
         return;
     }
-    set req.http.X-Av-Name = std.tolower(regsub(req.url, "^/avatar/([^/?]*)/?([?].*)?$", "\1"));
-    if (req.url ~ "[?]") {
-        # Framed with '&' so every parameter, first or last, reads "&name=value&".
-        set req.http.X-Av-Q = "&" + regsub(req.url, "^[^?]*[?]", "") + "&";
+    # The common shape: a lower-case MD5 or SHA-256, no extension.
+    if (req.url ~ "^/avatar/[0-9a-f]{32}/?(?:[?]|$)") {
+        var.set("path", str.take(req.url, 40));
+        var.set("rest", str.take(req.url, 8192, 40));
+    } elsif (req.url ~ "^/avatar/[0-9a-f]{64}/?(?:[?]|$)") {
+        var.set("path", str.take(req.url, 72));
+        var.set("rest", str.take(req.url, 8192, 72));
     } else {
-        set req.http.X-Av-Q = "&";
+        call avatar_name_general;
     }
-
-    # The name: any extension is split off at the last dot; only .webp and .avif choose a
-    # format, and any extension at all turns off Accept negotiation.
-    if (req.http.X-Av-Name ~ "[.]") {
-        set req.http.X-Av-Ext = regsub(req.http.X-Av-Name, "^.*[.]", "");
-        set req.http.X-Av-Hash = regsub(req.http.X-Av-Name, "[.][^.]*$", "");
+    if (!var.get("path")) {
+        return;
+    }
+    if (str.startswith(var.get("rest"), "/")) {
+        var.set("rest", str.take(var.get("rest"), 8192, 1));
+    }
+    if (str.startswith(var.get("rest"), "?")) {
+        # Framed with '&' so that every parameter, first or last, reads "&name=value&".
+        var.set("q", "&" + str.take(var.get("rest"), 8192, 1) + "&");
     } else {
-        set req.http.X-Av-Hash = req.http.X-Av-Name;
+        var.set("q", "&");
     }
-    if (req.http.X-Av-Hash !~ "^([0-9a-f]{32}|[0-9a-f]{64})$") {
-        # A malformed hash is no hash: the same default image as /avatar/.
-        set req.http.X-Av-Hash = "";
-    }
-    if (req.http.X-Av-Ext == "webp" || req.http.X-Av-Ext == "avif") {
-        set req.http.X-Av-Url = "/avatar/" + req.http.X-Av-Hash + "." + req.http.X-Av-Ext;
-    } else {
-        set req.http.X-Av-Url = "/avatar/" + req.http.X-Av-Hash;
-    }
-    if (req.http.X-Av-Ext ~ ".") {
+    if (var.get("ext")) {
+        # Any extension turns off negotiation; only .webp and .avif name a format.
         unset req.http.Accept;
     } else {
         call accept_reduce;
     }
-
-    # s / size: 1..2048, anything unreadable 80.
-    if (req.http.X-Av-Q ~ "&s(=[^&]*)?&") {
-        set req.http.X-Av-V = regsub(req.http.X-Av-Q, "^.*&s(=([^&]*))?&.*$", "\2");
-    } else {
-        set req.http.X-Av-V = regsub(req.http.X-Av-Q, "^.*&size(=([^&]*))?&.*$|^.*$", "\2");
-    }
-    if (req.http.X-Av-V ~ "^[0-9]+$") {
-        set req.http.X-Av-V = regsub(req.http.X-Av-V, "^0+", "");
-        if (req.http.X-Av-V == "") {
-            set req.http.X-Av-V = "80";
-        } elsif (req.http.X-Av-V ~ "^[0-9]{5,}$" || std.integer(req.http.X-Av-V, 80) > 2048) {
-            set req.http.X-Av-V = "2048";
-        }
-    } elsif (req.http.X-Av-V !~ "[%+]") {
-        set req.http.X-Av-V = "80";
-    }
-    set req.http.X-Av-Url = req.http.X-Av-Url + "?s=" + req.http.X-Av-V;
-
-    # r / rating: g, pg, r or x; anything else g.
-    if (req.http.X-Av-Q ~ "&r(=[^&]*)?&") {
-        set req.http.X-Av-V = regsub(req.http.X-Av-Q, "^.*&r(=([^&]*))?&.*$", "\2");
-    } else {
-        set req.http.X-Av-V = regsub(req.http.X-Av-Q, "^.*&rating(=([^&]*))?&.*$|^.*$", "\2");
-    }
-    if (std.tolower(req.http.X-Av-V) ~ "^(g|pg|r|x)$") {
-        set req.http.X-Av-V = std.tolower(req.http.X-Av-V);
-    } elsif (req.http.X-Av-V !~ "[%+]") {
-        set req.http.X-Av-V = "g";
-    }
-    set req.http.X-Av-Url = req.http.X-Av-Url + "&r=" + req.http.X-Av-V;
-
-    # f / forcedefault: y, 1 or true mean yes; anything else no.
-    if (req.http.X-Av-Q ~ "&f(=[^&]*)?&") {
-        set req.http.X-Av-V = regsub(req.http.X-Av-Q, "^.*&f(=([^&]*))?&.*$", "\2");
-    } else {
-        set req.http.X-Av-V = regsub(
-            req.http.X-Av-Q, "^.*&forcedefault(=([^&]*))?&.*$|^.*$", "\2");
-    }
-    if (std.tolower(req.http.X-Av-V) ~ "^(y|1|true)$") {
-        set req.http.X-Av-V = "y";
-    } elsif (req.http.X-Av-V !~ "[%+]") {
-        set req.http.X-Av-V = "n";
-    }
-    set req.http.X-Av-Url = req.http.X-Av-Url + "&f=" + req.http.X-Av-V;
-
-    # d / default: a keyword (mm is mp), or a URL the app validates. An unknown keyword
-    # means the service's own default, which is what no d= means too.
-    if (req.http.X-Av-Q ~ "&d(=[^&]*)?&") {
-        set req.http.X-Av-V = regsub(req.http.X-Av-Q, "^.*&d(=([^&]*))?&.*$", "\2");
-    } else {
-        set req.http.X-Av-V = regsub(req.http.X-Av-Q, "^.*&default(=([^&]*))?&.*$|^.*$", "\2");
-    }
-    if (std.tolower(req.http.X-Av-V) == "mm") {
-        set req.http.X-Av-V = "mp";
-    }
-    if (std.tolower(req.http.X-Av-V) ~
-        "^(404|mp|identicon|monsterid|wavatar|retro|robohash|blank|initials|color)$") {
-        set req.http.X-Av-V = std.tolower(req.http.X-Av-V);
-    } elsif (req.http.X-Av-V !~ "[%+:]") {
-        set req.http.X-Av-V = "";
-    }
-    if (req.http.X-Av-V != "") {
-        set req.http.X-Av-Url = req.http.X-Av-Url + "&d=" + req.http.X-Av-V;
-    }
-
-    # initials and name draw only d=initials, which may also be the service's default.
-    if (req.http.X-Av-V == "" || req.http.X-Av-V !~
-        "^(404|mp|identicon|monsterid|wavatar|retro|robohash|blank|color)$") {
-        call initials_keep;
-    }
-
-    set req.url = req.http.X-Av-Url;
-    unset req.http.X-Av-Name;
-    unset req.http.X-Av-Q;
-    unset req.http.X-Av-Ext;
-    unset req.http.X-Av-Hash;
-    unset req.http.X-Av-Url;
-    unset req.http.X-Av-V;
+    call size_param;
+    call rating_param;
+    call force_param;
+    call default_param;
+    set req.url = var.get("path") + "?s=" + var.get("s") + "&r=" + var.get("r") + "&f=" +
+        var.get("f") + var.get("d") + var.get("initials");
 }
 
-sub initials_keep {
-    set req.http.X-Av-V = regsub(req.http.X-Av-Q, "^.*&initials(=([^&]*))?&.*$|^.*$", "\2");
-    if (req.http.X-Av-V ~ "^[a-zA-Z0-9]+$") {
-        # Plain letters win over name=, upper-cased, at most three.
-        set req.http.X-Av-Url = req.http.X-Av-Url + "&initials=" +
-            std.toupper(regsub(req.http.X-Av-V, "^(.{1,3}).*$", "\1"));
+# Anything but "/avatar/<lower-case hash>": upper case, an extension (split off at the last
+# dot), a malformed hash (the same default image as /avatar/), a trailing dot.
+sub avatar_name_general {
+    if (req.url !~ "^/avatar/[^/?]*/?(?:[?]|$)") {
+        # A name with a slash in it: cached under its own URL.
         return;
     }
-    if (req.http.X-Av-V != "") {
-        set req.http.X-Av-Url = req.http.X-Av-Url + "&initials=" + req.http.X-Av-V;
+    var.set("name", std.tolower(regsub(req.url, "^/avatar/([^/?]*)/?(?:[?].*)?$", "\1")));
+    var.set("rest", regsub(req.url, "^/avatar/[^/?]*", ""));
+    var.set("hash", var.get("name"));
+    if (var.get("name") ~ "[.]") {
+        var.set("hash", regsub(var.get("name"), "[.][^.]*$", ""));
+        if (var.get("name") !~ "[.]$") {
+            var.set("ext", regsub(var.get("name"), "^.*[.]", ""));
+        }
     }
-    set req.http.X-Av-V = regsub(req.http.X-Av-Q, "^.*&name(=([^&]*))?&.*$|^.*$", "\2");
-    if (req.http.X-Av-V != "") {
-        set req.http.X-Av-Url = req.http.X-Av-Url + "&name=" + req.http.X-Av-V;
+    if (var.get("hash") !~ "^(?:[0-9a-f]{32}|[0-9a-f]{64})$") {
+        var.set("hash", "");
+    }
+    if (var.get("ext") == "webp" || var.get("ext") == "avif") {
+        var.set("path", "/avatar/" + var.get("hash") + "." + var.get("ext"));
+    } else {
+        var.set("path", "/avatar/" + var.get("hash"));
+    }
+}
+
+# s / size: 1..2048; 0, negative or unreadable means 80, more than 2048 means 2048.
+sub size_param {
+    if (str.contains(var.get("q"), "&s=") || str.contains(var.get("q"), "&s&")) {
+        var.set("v", regsub(var.get("q"), "^.*&s(?:=([^&]*))?&.*$", "\1"));
+    } elsif (str.contains(var.get("q"), "&size=") || str.contains(var.get("q"), "&size&")) {
+        var.set("v", regsub(var.get("q"), "^.*&size(?:=([^&]*))?&.*$", "\1"));
+    } else {
+        var.set("v", "");
+    }
+    if (var.get("v") == "" || var.get("v") == "80") {
+        var.set("s", "80");
+    } elsif (var.get("v") ~ "^(?:[1-9][0-9]{0,2}|1[0-9]{3}|20[0-3][0-9]|204[0-8])$") {
+        var.set("s", var.get("v"));
+    } elsif (var.get("v") ~ "^[0-9]+$") {
+        # Leading zeros, zero, or too big.
+        var.set("s", regsub(var.get("v"), "^0+", ""));
+        if (var.get("s") == "") {
+            var.set("s", "80");
+        } elsif (var.get("s") ~ "^[0-9]{5,}$" || std.integer(var.get("s"), 80) > 2048) {
+            var.set("s", "2048");
+        }
+    } elsif (var.get("v") ~ "[%+]") {
+        var.set("s", var.get("v"));
+    } else {
+        var.set("s", "80");
+    }
+}
+
+# r / rating: g, pg, r or x in any case; anything else g.
+sub rating_param {
+    if (str.contains(var.get("q"), "&r=") || str.contains(var.get("q"), "&r&")) {
+        var.set("v", regsub(var.get("q"), "^.*&r(?:=([^&]*))?&.*$", "\1"));
+    } elsif (str.contains(var.get("q"), "&rating=") || str.contains(var.get("q"), "&rating&")) {
+        var.set("v", regsub(var.get("q"), "^.*&rating(?:=([^&]*))?&.*$", "\1"));
+    } else {
+        var.set("v", "");
+    }
+    if (var.get("v") == "") {
+        var.set("r", "g");
+    } elsif (var.get("v") == "g" || var.get("v") == "pg" || var.get("v") == "r" ||
+             var.get("v") == "x") {
+        var.set("r", var.get("v"));
+    } elsif (std.tolower(var.get("v")) ~ "^(?:g|pg|r|x)$") {
+        var.set("r", std.tolower(var.get("v")));
+    } elsif (var.get("v") ~ "[%+]") {
+        var.set("r", var.get("v"));
+    } else {
+        var.set("r", "g");
+    }
+}
+
+# f / forcedefault: y, 1 or true in any case mean yes; anything else no.
+sub force_param {
+    if (str.contains(var.get("q"), "&f=") || str.contains(var.get("q"), "&f&")) {
+        var.set("v", regsub(var.get("q"), "^.*&f(?:=([^&]*))?&.*$", "\1"));
+    } elsif (str.contains(var.get("q"), "&forcedefault=") ||
+             str.contains(var.get("q"), "&forcedefault&")) {
+        var.set("v", regsub(var.get("q"), "^.*&forcedefault(?:=([^&]*))?&.*$", "\1"));
+    } else {
+        var.set("v", "");
+    }
+    if (var.get("v") == "" || var.get("v") == "n") {
+        var.set("f", "n");
+    } elsif (var.get("v") == "y" || std.tolower(var.get("v")) ~ "^(?:y|1|true)$") {
+        var.set("f", "y");
+    } elsif (var.get("v") ~ "[%+]") {
+        var.set("f", var.get("v"));
+    } else {
+        var.set("f", "n");
+    }
+}
+
+# d / default: a keyword (mm is mp), or a URL the app validates. An unknown keyword means
+# the service's own default, which is what no d= means too. initials and name only draw
+# d=initials, which may also be the service's default.
+sub default_param {
+    if (str.contains(var.get("q"), "&d=") || str.contains(var.get("q"), "&d&")) {
+        var.set("v", regsub(var.get("q"), "^.*&d(?:=([^&]*))?&.*$", "\1"));
+    } elsif (str.contains(var.get("q"), "&default=") || str.contains(var.get("q"), "&default&")) {
+        var.set("v", regsub(var.get("q"), "^.*&default(?:=([^&]*))?&.*$", "\1"));
+    } else {
+        var.set("v", "");
+    }
+    if (var.get("v") == "") {
+        var.set("d", "");
+    } elsif (var.get("v") == "mp" || var.get("v") == "identicon" || var.get("v") == "404" ||
+             var.get("v") == "retro" || var.get("v") == "monsterid" ||
+             var.get("v") == "wavatar" || var.get("v") == "robohash" ||
+             var.get("v") == "blank" || var.get("v") == "color") {
+        # The common case, and one that never draws initials.
+        var.set("d", "&d=" + var.get("v"));
+        return;
+    } elsif (std.tolower(var.get("v")) == "mm") {
+        var.set("d", "mp");
+    } elsif (std.tolower(var.get("v")) ~
+             "^(?:404|mp|identicon|monsterid|wavatar|retro|robohash|blank|initials|color)$") {
+        var.set("d", std.tolower(var.get("v")));
+    } elsif (var.get("v") ~ "[%+:]") {
+        var.set("d", var.get("v"));
+    } else {
+        var.set("d", "");
+    }
+    if (var.get("d") == "" || var.get("d") == "initials" || var.get("d") ~ "[%+:]") {
+        if (str.contains(var.get("q"), "&initials") || str.contains(var.get("q"), "&name")) {
+            call initials_param;
+        }
+    }
+    if (var.get("d") != "") {
+        var.set("d", "&d=" + var.get("d"));
+    }
+}
+
+sub initials_param {
+    var.set("v", regsub(var.get("q"), "^.*&initials(?:=([^&]*))?&.*$|^.*$", "\1"));
+    if (var.get("v") ~ "^[a-zA-Z0-9]+$") {
+        # Plain letters win over name=, upper-cased, at most three.
+        var.set("initials", "&initials=" + std.toupper(str.take(var.get("v"), 3)));
+        return;
+    }
+    if (var.get("v") != "") {
+        var.set("initials", "&initials=" + var.get("v"));
+    }
+    var.set("v", regsub(var.get("q"), "^.*&name(?:=([^&]*))?&.*$|^.*$", "\1"));
+    if (var.get("v") != "") {
+        var.set("initials", var.get("initials") + "&name=" + var.get("v"));
     }
 }
 
 # The app serves AVIF when Accept names image/avif, else WebP when it names image/webp,
-# else the natural format; so three values are all the cache needs to tell apart.
+# else the natural format; three values are all the cache needs to tell apart. An entry
+# followed by a comma or the end carries no q=0, which is the common case; anything else is
+# read as the app reads it (a q of zero refuses the type).
 sub accept_reduce {
-    if (req.http.Accept !~ "image/") {
+    if (!req.http.Accept) {
+        return;
+    }
+    var.set("a", "," + std.tolower(req.http.Accept) + ",");
+    if (!str.contains(var.get("a"), "image/")) {
         unset req.http.Accept;
-    } elsif (req.http.Accept ~ "(?i)(^|,)\s*image/avif\s*(;|,|$)" &&
-             req.http.Accept !~ "(?i)(^|,)\s*image/avif\s*;([^,]*;)?\s*q\s*=\s*0*(\.0*)?\s*(;|,|$)") {
+        return;
+    }
+    if (str.contains(var.get("a"), ",image/avif,")) {
         set req.http.Accept = "image/avif";
-    } elsif (req.http.Accept ~ "(?i)(^|,)\s*image/webp\s*(;|,|$)" &&
-             req.http.Accept !~ "(?i)(^|,)\s*image/webp\s*;([^,]*;)?\s*q\s*=\s*0*(\.0*)?\s*(;|,|$)") {
+    } elsif (str.contains(var.get("a"), "image/avif") &&
+             var.get("a") ~ ",\s*image/avif\s*(?:;|,)" &&
+             var.get("a") !~ ",\s*image/avif\s*;(?:[^,]*;)?\s*q\s*=\s*(?:0+\.?0*|\.0+)\s*(?:;|,)") {
+        set req.http.Accept = "image/avif";
+    } elsif (str.contains(var.get("a"), ",image/webp,")) {
+        set req.http.Accept = "image/webp";
+    } elsif (str.contains(var.get("a"), "image/webp") &&
+             var.get("a") ~ ",\s*image/webp\s*(?:;|,)" &&
+             var.get("a") !~ ",\s*image/webp\s*;(?:[^,]*;)?\s*q\s*=\s*(?:0+\.?0*|\.0+)\s*(?:;|,)") {
         set req.http.Accept = "image/webp";
     } else {
         unset req.http.Accept;
     }
 }
 
-# Within stale-while-revalidate a stale object is served while a fresh one is fetched in the
-# background. Past it, the object is refetched now, unless the backends are down or the
-# fetch fails: then it is served for as long as stale-if-error allows (see vcl_hit and
-# vcl_deliver). Varnish 7.1 reads stale-while-revalidate but not stale-if-error, so the
-# object's grace is set to the longer of the two in vcl_backend_response.
-sub grace_policy {
-    # Set either way: the flag survives a restart.
-    set req.hash_always_miss = (req.http.X-Av-Stale == "refresh");
-}
-
 sub vcl_hash {
-    if (req.url ~ "^/(avatar|static)/") {
+    if (var.get("avatar") || str.startswith(req.url, "/static/")) {
         # The same bytes whatever the Host: one object, not one per alias of the site.
         hash_data(req.url);
         return (lookup);
     }
 }
 
+# Within stale-while-revalidate a stale object is served while a fresh one is fetched in the
+# background. Past it, the object is fetched now, unless the backends are down or the fetch
+# fails: then it is served for as long as stale-if-error allows (vcl_synth). Varnish 7.1
+# reads stale-while-revalidate but not stale-if-error, so vcl_backend_response sets the
+# object's grace to the longer of the two.
 sub vcl_hit {
     if (obj.ttl >= 0s) {
-        set req.http.X-Av-Cache = "HIT";
+        var.set("cache", "HIT");
         return (deliver);
     }
-    if (req.http.X-Av-Stale != "allow" && std.healthy(req.backend_hint) &&
-        obj.ttl + std.duration(obj.http.X-Av-Swr + "s", 0s) < 0s) {
-        set req.http.X-Av-Stale = "refresh";
+    if (var.get("stale") != "allow" && std.healthy(req.backend_hint) &&
+        obj.ttl + std.duration(regsub(obj.http.Cache-Control,
+            "^.*stale-while-revalidate=([0-9]+).*$|^.*$", "\1s"), 0s) < 0s) {
+        var.set("stale", "refresh");
         return (restart);
     }
-    set req.http.X-Av-Cache = "HIT-STALE";
+    var.set("cache", "HIT-STALE");
     return (deliver);
 }
 
 sub vcl_miss {
-    set req.http.X-Av-Cache = "MISS";
+    var.set("cache", "MISS");
 }
 
 sub vcl_pass {
-    set req.http.X-Av-Cache = "PASS";
+    var.set("cache", "PASS");
 }
 
 sub vcl_backend_response {
     if (bereq.uncacheable) {
         return (deliver);
     }
-    if (beresp.status >= 500 && bereq.url ~ "^/avatar/") {
+    if (beresp.status >= 500 && str.startswith(bereq.url, "/avatar/")) {
         # Nothing is stored, so a stale copy survives; the client side retries (vcl_synth).
         return (abandon);
     }
@@ -298,45 +374,47 @@ sub vcl_backend_response {
         return (deliver);
     }
     # beresp.grace holds stale-while-revalidate here; stale-if-error may extend it.
-    set beresp.http.X-Av-Swr = beresp.grace;
-    if (beresp.http.Cache-Control ~ "stale-if-error=[0-9]+" &&
-        std.duration(regsub(beresp.http.Cache-Control, "^.*stale-if-error=([0-9]+).*$", "\1s"),
-            0s) > beresp.grace) {
-        set beresp.grace = std.duration(
-            regsub(beresp.http.Cache-Control, "^.*stale-if-error=([0-9]+).*$", "\1s"), 0s);
+    if (beresp.http.Cache-Control ~ "stale-if-error=[0-9]+") {
+        var.set_duration("sie", std.duration(regsub(beresp.http.Cache-Control,
+            "^.*stale-if-error=([0-9]+).*$", "\1s"), 0s));
+        if (var.get_duration("sie") > beresp.grace) {
+            set beresp.grace = var.get_duration("sie");
+        }
+    }
+    if (beresp.http.xkey) {
+        # The TTL is read. Purging is ours: downstream shared caches cannot be purged, so
+        # they get the browser lifetime. Done once here rather than on every hit.
+        set beresp.http.Cache-Control = regsub(beresp.http.Cache-Control,
+            ",\s*s-maxage=[0-9]+", "");
     }
 }
 
 sub vcl_backend_error {
-    if (bereq.url ~ "^/avatar/") {
-        # An error object would replace the stale copy that vcl_synth is about to fall back on.
+    if (str.startswith(bereq.url, "/avatar/")) {
+        # An error object would replace the stale copy vcl_synth is about to fall back on.
         return (abandon);
     }
 }
 
 sub vcl_synth {
-    if (resp.status == 503 && req.url ~ "^/avatar/" && req.http.X-Av-Stale != "allow" &&
-        (req.method == "GET" || req.method == "HEAD")) {
+    if (resp.status == 503 && var.get("avatar") && var.get("stale") != "allow") {
         # The fetch failed: a stale copy (up to stale-if-error) beats an error, and the
         # retry goes to the next app server of the director.
-        set req.http.X-Av-Stale = "allow";
+        var.set("stale", "allow");
         return (restart);
     }
-    if (req.http.X-Av-Cache) {
-        set resp.http.X-Cache = req.http.X-Av-Cache;
+    if (var.get("cache")) {
+        set resp.http.X-Cache = var.get("cache");
     }
 }
 
 sub vcl_deliver {
-    if (req.http.X-Av-Cache) {
-        set resp.http.X-Cache = req.http.X-Av-Cache;
+    if (var.get("cache")) {
+        set resp.http.X-Cache = var.get("cache");
     }
-    unset resp.http.X-Av-Swr;
-    if (req.url ~ "^/avatar/") {
-        # Purging is ours; downstream shared caches cannot be purged, so they get the
-        # browser lifetime, and the object's age here must not eat into it.
+    if (resp.http.xkey) {
+        # Internal; and the time spent here must not eat into the browser's max-age.
         unset resp.http.xkey;
         unset resp.http.Age;
-        set resp.http.Cache-Control = regsuball(resp.http.Cache-Control, ",\s*s-maxage=[0-9]+", "");
     }
 }

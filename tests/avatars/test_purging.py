@@ -73,10 +73,13 @@ def test_a_rolled_back_change_queues_and_sends_nothing(
 ):
     settings.VARNISH_NODES = ["http://127.0.0.1:9"]
 
-    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError):
-        with transaction.atomic():
-            hashes_changed([MD5])
-            raise RuntimeError("the change failed")
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        hashes_changed([MD5])
+        raise RuntimeError("the change failed")
 
     assert not PurgeRequest.objects.exists()
     assert callbacks == []
@@ -103,9 +106,8 @@ def test_a_node_that_is_down_leaves_the_purge_queued_with_the_reason(
 ):
     settings.VARNISH_NODES = [varnish.url, dead_node]
 
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            hashes_changed([MD5])
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        hashes_changed([MD5])
 
     purge = PurgeRequest.objects.get(attempts=1)
     assert purge.delivered_at is None

@@ -147,6 +147,7 @@ def test_it_takes_initials_from_initials_or_name(query, letters):
         (f"{MD5}.webp", "", "WEBP", None),
         (f"{MD5}.avif", "", "AVIF", None),
         (f"{MD5}.jpg", "image/webp", None, None),
+        (f"{MD5}.", "image/webp", None, None),
         (f"{MD5}.png", "image/avif", None, None),
         (MD5, "image/webp", None, "WEBP"),
         (MD5, "image/avif", None, "AVIF"),

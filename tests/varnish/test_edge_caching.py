@@ -11,7 +11,7 @@ from django.test import Client
 
 from avatars.purging import send_purge
 from tests.personas import Personas, make_personas
-from tests.varnish.conftest import Edge, colour_of, close_to
+from tests.varnish.conftest import Edge, close_to, colour_of
 
 pytestmark = pytest.mark.varnish
 
@@ -101,7 +101,10 @@ def test_equivalent_urls_share_one_object(fresh_edge: Edge, alice_md5, spellings
 @pytest.mark.parametrize(
     ("accepts", "content_type"),
     [
-        (["image/avif,image/webp,image/apng,*/*;q=0.8", "image/avif", "IMAGE/AVIF, image/*"], "image/avif"),
+        (
+            ["image/avif,image/webp,image/apng,*/*;q=0.8", "image/avif", "IMAGE/AVIF, image/*"],
+            "image/avif",
+        ),
         (["image/webp,*/*", "image/webp", "image/avif;q=0, image/webp"], "image/webp"),
         (["", "*/*", "text/html,image/*;q=0.8", "image/webp;q=0, image/avif;q=0.0"], "image/jpeg"),
     ],
@@ -109,7 +112,9 @@ def test_equivalent_urls_share_one_object(fresh_edge: Edge, alice_md5, spellings
 def test_accept_is_reduced_to_the_formats_the_app_chooses_from(
     fresh_edge: Edge, alice_md5, accepts, content_type
 ):
-    responses = [fresh_edge.get(f"/avatar/{alice_md5}", {"Accept": a} if a else {}) for a in accepts]
+    responses = [
+        fresh_edge.get(f"/avatar/{alice_md5}", {"Accept": a} if a else {}) for a in accepts
+    ]
 
     assert [response.cache for response in responses] == ["MISS"] + ["HIT"] * (len(accepts) - 1)
     assert {response.header("Content-Type") for response in responses} == {content_type}
@@ -165,11 +170,47 @@ SPELLINGS = [
     ("/avatar/?s=40", ""),
     ("/avatar/?s=40&d=identicon", ""),
     ("/avatar/{md5}%20?s=40", ""),
+    ("/avatar/{md5}?s=040", ""),
+    ("/avatar/{md5}?s=0&d=404", ""),
+    ("/avatar/{md5}?s=0000", ""),
+    ("/avatar/{md5}?s=2049&r=x", ""),
+    ("/avatar/{md5}?size=99999999999", ""),
+    ("/avatar/{md5}?s=1", ""),
+    ("/avatar/{md5}?s=40&r=PG&d=404", ""),
+    ("/avatar/{md5}?s=40&rating=X", ""),
+    ("/avatar/{md5}?s=40&r=q&d=404", ""),
+    ("/avatar/{md5}?s=40&f=Y&d=Retro", ""),
+    ("/avatar/{md5}?s=40&forcedefault=1&d=MM", ""),
+    ("/avatar/{md5}?s=40&f=no&d=404", ""),
+    ("/avatar/{md5}?s=40&f&d", ""),
+    ("/avatar/{MD5}?s=040&f=True&d=IDENTICON", ""),
+    ("/avatar/{MD5}/?size=48&rating=pg&forcedefault=y&default=mm", ""),
+    ("/avatar/{sha256}?s=40&f=y&d=wavatar", ""),
+    ("/avatar/{SHA256}.png?s=40&f=y&d=wavatar", ""),
+    ("/avatar/{sha256}.webp?s=40", "image/avif"),
+    ("/avatar/{nobody}?s=40&d=initials&initials=abcd", ""),
+    ("/avatar/{nobody}?s=40&d=initials&initials=a1&name=Zed", ""),
+    ("/avatar/{nobody}?s=40&d=retro&initials=ab&name=Zed", ""),
+    ("/avatar/{nobody}?s=40&d=Initials&name=Zed+Quux", ""),
+    ("/avatar/abc&s=5?s=40", ""),
+    ("/avatar/{md5}?s=40", "image/avif ,image/webp"),
+    ("/avatar/{md5}?s=40", "Image/AVIF, image/png"),
+    ("/avatar/{md5}?s=40", "IMAGE/AVIF"),
+    ("/avatar/{md5}?s=40", "image/avif;q=, image/png"),
+    ("/avatar/{md5}?s=40", "image/avif;q=.0,image/webp;q=0."),
+    ("/avatar/{md5}?s=40", "image/avif-sequence,image/webp"),
+    ("/avatar/{md5}?s=40", "image/webp ; q=0.1"),
 ]
 
 
-def test_normalising_never_changes_what_the_app_answers(fresh_edge: Edge, alice_md5):
-    names = {"md5": alice_md5, "nobody": NOBODY}
+def test_normalising_never_changes_what_the_app_answers(fresh_edge: Edge, people, alice_md5):
+    names = {
+        "md5": alice_md5,
+        "MD5": alice_md5.upper(),
+        "sha256": people.alice_address.sha256,
+        "SHA256": people.alice_address.sha256.upper(),
+        "nobody": NOBODY,
+    }
     for template, accept in SPELLINGS:
         path = template.format(**names)
         headers = {"Accept": accept} if accept else {}
@@ -193,10 +234,10 @@ def test_a_cookie_does_not_bust_the_cache(fresh_edge: Edge, alice_md5):
 
 def test_conditional_requests_get_304_from_varnish(fresh_edge: Edge, alice_md5):
     full = fresh_edge.get(f"/avatar/{alice_md5}")
-    by_etag = fresh_edge.get(f"/avatar/{alice_md5}", {"If-None-Match": full.header("ETag")})
-    by_date = fresh_edge.get(
-        f"/avatar/{alice_md5}", {"If-Modified-Since": full.header("Last-Modified")}
-    )
+    etag, last_modified = full.header("ETag"), full.header("Last-Modified")
+    assert etag and last_modified
+    by_etag = fresh_edge.get(f"/avatar/{alice_md5}", {"If-None-Match": etag})
+    by_date = fresh_edge.get(f"/avatar/{alice_md5}", {"If-Modified-Since": last_modified})
     changed = fresh_edge.get(f"/avatar/{alice_md5}", {"If-None-Match": '"something-else"'})
 
     assert (by_etag.status, by_etag.cache, by_etag.body) == (304, "HIT", b"")
@@ -271,9 +312,7 @@ def test_purges_are_refused_outside_the_acl(fresh_edge: Edge, alice_md5):
     fresh_edge.get(f"/avatar/{alice_md5}")
 
     # The acl allows 127.0.0.1 only; 127.0.0.2 is another host on the loopback network.
-    status, _ = purge_request(
-        fresh_edge.varnish.url, {"xkey-purge": alice_md5}, source="127.0.0.2"
-    )
+    status, _ = purge_request(fresh_edge.varnish.url, {"xkey-purge": alice_md5}, source="127.0.0.2")
 
     assert status == 403
     assert fresh_edge.get(f"/avatar/{alice_md5}").cache == "HIT"

@@ -127,7 +127,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _send_to_node(node: str, *, keys: Sequence[str]) -> str:
-    """ "" when the node purged these keys, else why not."""
+    """Why the node did not purge these keys; empty when it did."""
     try:
         for start in range(0, len(keys), MAX_KEYS_PER_REQUEST):
             send_purge(node, keys[start : start + MAX_KEYS_PER_REQUEST])

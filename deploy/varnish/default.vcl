@@ -49,7 +49,6 @@ sub vcl_recv {
         return (pass);
     }
     if (str.startswith(req.url, "/avatar/")) {
-        var.set("avatar", "yes");
         # The endpoint reads no session and no credentials: without this every logged-in
         # visitor would miss the cache.
         unset req.http.Cookie;
@@ -102,25 +101,25 @@ sub avatar_normalise {
         # A percent-encoded parameter name: cached under its own URL, exactly as asked.
         return;
     }
-    # The common shape: a lower-case MD5 or SHA-256, no extension.
-    if (req.url ~ "^/avatar/[0-9a-f]{32}/?(?:[?]|$)") {
-        var.set("path", str.take(req.url, 40));
-        var.set("rest", str.take(req.url, 8192, 40));
-    } elsif (req.url ~ "^/avatar/[0-9a-f]{64}/?(?:[?]|$)") {
-        var.set("path", str.take(req.url, 72));
-        var.set("rest", str.take(req.url, 8192, 72));
+    if (req.url ~ "^/avatar/(?:[0-9a-f]{32}|[0-9a-f]{64})(?:[?]|$)") {
+        # The common shape: a lower-case MD5 or SHA-256, no extension, no slash.
+        if (str.count(req.url) == 40 || str.take(req.url, 1, 40) == "?") {
+            var.set_int("at", 40);
+        } else {
+            var.set_int("at", 72);
+        }
+        var.set("path", str.take(req.url, var.get_int("at")));
+        var.set("rest", str.take(req.url, str.count(req.url) - var.get_int("at"),
+            var.get_int("at")));
     } else {
         call avatar_name_general;
-    }
-    if (!var.get("path")) {
-        return;
-    }
-    if (str.startswith(var.get("rest"), "/")) {
-        var.set("rest", str.take(var.get("rest"), 8192, 1));
+        if (!var.get("path")) {
+            return;
+        }
     }
     if (str.startswith(var.get("rest"), "?")) {
         # Framed with '&' so that every parameter, first or last, reads "&name=value&".
-        var.set("q", "&" + str.take(var.get("rest"), 8192, 1) + "&");
+        var.set("q", "&" + str.take(var.get("rest"), str.count(var.get("rest")) - 1, 1) + "&");
     } else {
         var.set("q", "&");
     }
@@ -134,25 +133,26 @@ sub avatar_normalise {
     call rating_param;
     call force_param;
     call default_param;
-    set req.url = var.get("path") + "?s=" + var.get("s") + "&r=" + var.get("r") + "&f=" +
-        var.get("f") + var.get("d") + var.get("initials");
+    # The hash key; the backend gets it as the URL on a miss (vcl_miss), and hits never pay
+    # for rewriting req.url.
+    var.set("url", var.get("path") + "?s=" + var.get("s") + "&r=" + var.get("r") + "&f=" +
+        var.get("f") + var.get("d") + var.get("initials"));
 }
 
 # Anything but "/avatar/<lower-case hash>": upper case, an extension (split off at the last
-# dot), a malformed hash (the same default image as /avatar/), a trailing dot.
+# dot), a malformed hash (the same default image as /avatar/), a trailing slash.
 sub avatar_name_general {
-    if (req.url !~ "^/avatar/[^/?]*/?(?:[?]|$)") {
-        # A name with a slash in it: cached under its own URL.
+    if (req.url !~ "^/avatar/[^/?%]*/?(?:[?]|$)") {
+        # A name with a slash or a percent-encoded character: cached under its own URL.
         return;
     }
     var.set("name", std.tolower(regsub(req.url, "^/avatar/([^/?]*)/?(?:[?].*)?$", "\1")));
-    var.set("rest", regsub(req.url, "^/avatar/[^/?]*", ""));
+    var.set("rest", regsub(req.url, "^/avatar/[^/?]*/?", ""));
     var.set("hash", var.get("name"));
     if (var.get("name") ~ "[.]") {
+        # Any dot, even a trailing one, turns off negotiation, as in the app.
         var.set("hash", regsub(var.get("name"), "[.][^.]*$", ""));
-        if (var.get("name") !~ "[.]$") {
-            var.set("ext", regsub(var.get("name"), "^.*[.]", ""));
-        }
+        var.set("ext", regsub(var.get("name"), "^.*[.]", ""));
     }
     if (var.get("hash") !~ "^(?:[0-9a-f]{32}|[0-9a-f]{64})$") {
         var.set("hash", "");
@@ -166,7 +166,10 @@ sub avatar_name_general {
 
 # s / size: 1..2048; 0, negative or unreadable means 80, more than 2048 means 2048.
 sub size_param {
-    if (str.contains(var.get("q"), "&s=") || str.contains(var.get("q"), "&s&")) {
+    if (!str.contains(var.get("q"), "&s")) {
+        # Neither name is there: the common case, settled without a regex.
+        var.set("v", "");
+    } elsif (str.contains(var.get("q"), "&s=") || str.contains(var.get("q"), "&s&")) {
         var.set("v", regsub(var.get("q"), "^.*&s(?:=([^&]*))?&.*$", "\1"));
     } elsif (str.contains(var.get("q"), "&size=") || str.contains(var.get("q"), "&size&")) {
         var.set("v", regsub(var.get("q"), "^.*&size(?:=([^&]*))?&.*$", "\1"));
@@ -194,7 +197,10 @@ sub size_param {
 
 # r / rating: g, pg, r or x in any case; anything else g.
 sub rating_param {
-    if (str.contains(var.get("q"), "&r=") || str.contains(var.get("q"), "&r&")) {
+    if (!str.contains(var.get("q"), "&r")) {
+        # Neither name is there: the common case, settled without a regex.
+        var.set("v", "");
+    } elsif (str.contains(var.get("q"), "&r=") || str.contains(var.get("q"), "&r&")) {
         var.set("v", regsub(var.get("q"), "^.*&r(?:=([^&]*))?&.*$", "\1"));
     } elsif (str.contains(var.get("q"), "&rating=") || str.contains(var.get("q"), "&rating&")) {
         var.set("v", regsub(var.get("q"), "^.*&rating(?:=([^&]*))?&.*$", "\1"));
@@ -217,10 +223,13 @@ sub rating_param {
 
 # f / forcedefault: y, 1 or true in any case mean yes; anything else no.
 sub force_param {
-    if (str.contains(var.get("q"), "&f=") || str.contains(var.get("q"), "&f&")) {
+    if (!str.contains(var.get("q"), "&f")) {
+        # Neither name is there: the common case, settled without a regex.
+        var.set("v", "");
+    } elsif (str.contains(var.get("q"), "&f=") || str.contains(var.get("q"), "&f&")) {
         var.set("v", regsub(var.get("q"), "^.*&f(?:=([^&]*))?&.*$", "\1"));
     } elsif (str.contains(var.get("q"), "&forcedefault=") ||
-             str.contains(var.get("q"), "&forcedefault&")) {
+            str.contains(var.get("q"), "&forcedefault&")) {
         var.set("v", regsub(var.get("q"), "^.*&forcedefault(?:=([^&]*))?&.*$", "\1"));
     } else {
         var.set("v", "");
@@ -240,7 +249,10 @@ sub force_param {
 # the service's own default, which is what no d= means too. initials and name only draw
 # d=initials, which may also be the service's default.
 sub default_param {
-    if (str.contains(var.get("q"), "&d=") || str.contains(var.get("q"), "&d&")) {
+    if (!str.contains(var.get("q"), "&d")) {
+        # Neither name is there: the common case, settled without a regex.
+        var.set("v", "");
+    } elsif (str.contains(var.get("q"), "&d=") || str.contains(var.get("q"), "&d&")) {
         var.set("v", regsub(var.get("q"), "^.*&d(?:=([^&]*))?&.*$", "\1"));
     } elsif (str.contains(var.get("q"), "&default=") || str.contains(var.get("q"), "&default&")) {
         var.set("v", regsub(var.get("q"), "^.*&default(?:=([^&]*))?&.*$", "\1"));
@@ -300,6 +312,11 @@ sub accept_reduce {
     if (!req.http.Accept) {
         return;
     }
+    if (str.startswith(req.http.Accept, "image/avif,")) {
+        # What Chrome, Edge and Firefox send.
+        set req.http.Accept = "image/avif";
+        return;
+    }
     var.set("a", "," + std.tolower(req.http.Accept) + ",");
     if (!str.contains(var.get("a"), "image/")) {
         unset req.http.Accept;
@@ -323,8 +340,12 @@ sub accept_reduce {
 }
 
 sub vcl_hash {
-    if (var.get("avatar") || str.startswith(req.url, "/static/")) {
-        # The same bytes whatever the Host: one object, not one per alias of the site.
+    # The same bytes whatever the Host: one object, not one per alias of the site.
+    if (var.get("url")) {
+        hash_data(var.get("url"));
+        return (lookup);
+    }
+    if (str.startswith(req.url, "/avatar/") || str.startswith(req.url, "/static/")) {
         hash_data(req.url);
         return (lookup);
     }
@@ -340,6 +361,10 @@ sub vcl_hit {
         var.set("cache", "HIT");
         return (deliver);
     }
+    if (var.get("url")) {
+        # The background fetch goes out with req.url.
+        set req.url = var.get("url");
+    }
     if (var.get("stale") != "allow" && std.healthy(req.backend_hint) &&
         obj.ttl + std.duration(regsub(obj.http.Cache-Control,
             "^.*stale-while-revalidate=([0-9]+).*$|^.*$", "\1s"), 0s) < 0s) {
@@ -352,10 +377,16 @@ sub vcl_hit {
 
 sub vcl_miss {
     var.set("cache", "MISS");
+    if (var.get("url")) {
+        set req.url = var.get("url");
+    }
 }
 
 sub vcl_pass {
     var.set("cache", "PASS");
+    if (var.get("url")) {
+        set req.url = var.get("url");
+    }
 }
 
 sub vcl_backend_response {
@@ -397,7 +428,8 @@ sub vcl_backend_error {
 }
 
 sub vcl_synth {
-    if (resp.status == 503 && var.get("avatar") && var.get("stale") != "allow") {
+    if (resp.status == 503 && str.startswith(req.url, "/avatar/") &&
+        (req.method == "GET" || req.method == "HEAD") && var.get("stale") != "allow") {
         # The fetch failed: a stale copy (up to stale-if-error) beats an error, and the
         # retry goes to the next app server of the director.
         var.set("stale", "allow");

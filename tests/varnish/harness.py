@@ -10,7 +10,6 @@ a free port without races.
 from __future__ import annotations
 
 import http.client
-import os
 import shutil
 import subprocess
 import time
@@ -130,10 +129,6 @@ class Varnish:
                 self.process.wait()
         self.process = None
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def admin(self, *command: str) -> str:
         return self._adm(*command, check=True)
 
@@ -221,7 +216,3 @@ def request(
         return Response(raw.status, raw.headers, body)
     finally:
         connection.close()
-
-
-def running_as_root() -> bool:
-    return os.geteuid() == 0

@@ -170,6 +170,7 @@ SPELLINGS = [
     ("/avatar/?s=40", ""),
     ("/avatar/?s=40&d=identicon", ""),
     ("/avatar/{md5}%20?s=40", ""),
+    ("/avatar/%{hex_of_first}{md5_tail}?s=40", ""),
     ("/avatar/{md5}?s=040", ""),
     ("/avatar/{md5}?s=0&d=404", ""),
     ("/avatar/{md5}?s=0000", ""),
@@ -210,6 +211,9 @@ def test_normalising_never_changes_what_the_app_answers(fresh_edge: Edge, people
         "sha256": people.alice_address.sha256,
         "SHA256": people.alice_address.sha256.upper(),
         "nobody": NOBODY,
+        # The hash with its first character percent-encoded: the app decodes it.
+        "hex_of_first": f"{ord(alice_md5[0]):02X}",
+        "md5_tail": alice_md5[1:],
     }
     for template, accept in SPELLINGS:
         path = template.format(**names)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from types import FrameType
+import time
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +13,8 @@ from django.db import close_old_connections
 from avatars.purging import purges_deliver_due, purges_prune
 
 logger = logging.getLogger(__name__)
+
+PRUNE_EVERY_SECONDS = 60
 
 
 class Command(BaseCommand):
@@ -32,12 +34,15 @@ class Command(BaseCommand):
         stop = threading.Event()
         if not once:
             for signum in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(signum, lambda _signum, _frame: _request_stop(stop, _frame))
+                signal.signal(signum, lambda *_: stop.set())
             if not settings.VARNISH_NODES:
                 logger.info("VARNISH_NODES is empty: nothing is queued, nothing to deliver")
+        last_prune = 0.0
         while True:
             delivery = purges_deliver_due()
-            purges_prune()
+            if once or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                purges_prune()
+                last_prune = time.monotonic()
             if delivery.delivered or delivery.failed:
                 logger.info(
                     "purges: %d delivered, %d to retry", delivery.delivered, delivery.failed
@@ -50,7 +55,3 @@ class Command(BaseCommand):
             close_old_connections()
             if stop.wait(interval):
                 return
-
-
-def _request_stop(stop: threading.Event, _frame: FrameType | None) -> None:
-    stop.set()

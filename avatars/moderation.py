@@ -6,6 +6,7 @@ The admin calls these; nothing else changes an avatar's state or a moderated rat
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,16 +30,21 @@ def _served_by(avatar_ids: list[int]) -> list[str]:
     return _digests(Address.objects.filter(avatar_id__in=avatar_ids))
 
 
-def avatars_set_state(
-    *, moderator: User, avatars: Iterable[Avatar], state: ModerationState, note: str = ""
+def _avatars_moderate(
+    *,
+    moderator: User,
+    avatars: Iterable[Avatar],
+    field: Literal["state", "rating"],
+    value: str,
+    kind: ModerationAction.Kind,
+    note: str,
 ) -> int:
-    """Approve, reject or flag; returns how many avatars changed (unchanged ones are skipped)."""
-    kind = _KIND_FOR_STATE[state]
+    """Set `field` to `value` on the avatars that differ, one recorded action each."""
     with transaction.atomic():
         changed = [
             avatar
             for avatar in Avatar.objects.select_for_update().filter(pk__in=[a.pk for a in avatars])
-            if avatar.state != state
+            if getattr(avatar, field) != value
         ]
         ModerationAction.objects.bulk_create(
             ModerationAction(
@@ -46,17 +52,32 @@ def avatars_set_state(
                 kind=kind,
                 avatar=avatar,
                 subject_user_id=avatar.owner_id,
-                before=avatar.state,
-                after=state,
+                before=getattr(avatar, field),
+                after=value,
                 note=note,
             )
             for avatar in changed
         )
         ids = [avatar.pk for avatar in changed]
         # update() skips auto_now; the endpoint's Last-Modified reads updated_at.
-        Avatar.objects.filter(pk__in=ids).update(state=state, updated_at=timezone.now())
+        changes: dict[str, object] = {field: value, "updated_at": timezone.now()}
+        Avatar.objects.filter(pk__in=ids).update(**changes)
         hashes_changed(_served_by(ids))
     return len(changed)
+
+
+def avatars_set_state(
+    *, moderator: User, avatars: Iterable[Avatar], state: ModerationState, note: str = ""
+) -> int:
+    """Approve, reject or flag; returns how many avatars changed (unchanged ones are skipped)."""
+    return _avatars_moderate(
+        moderator=moderator,
+        avatars=avatars,
+        field="state",
+        value=state,
+        kind=_KIND_FOR_STATE[state],
+        note=note,
+    )
 
 
 def avatars_set_rating(
@@ -65,28 +86,14 @@ def avatars_set_rating(
     """A moderator's rating; returns how many avatars changed."""
     if rating not in Rating.values:
         raise ValueError(f"{rating!r} is not a rating")
-    with transaction.atomic():
-        changed = [
-            avatar
-            for avatar in Avatar.objects.select_for_update().filter(pk__in=[a.pk for a in avatars])
-            if avatar.rating != rating
-        ]
-        ModerationAction.objects.bulk_create(
-            ModerationAction(
-                moderator=moderator,
-                kind=ModerationAction.Kind.RATE,
-                avatar=avatar,
-                subject_user_id=avatar.owner_id,
-                before=avatar.rating,
-                after=rating,
-                note=note,
-            )
-            for avatar in changed
-        )
-        ids = [avatar.pk for avatar in changed]
-        Avatar.objects.filter(pk__in=ids).update(rating=rating, updated_at=timezone.now())
-        hashes_changed(_served_by(ids))
-    return len(changed)
+    return _avatars_moderate(
+        moderator=moderator,
+        avatars=avatars,
+        field="rating",
+        value=rating,
+        kind=ModerationAction.Kind.RATE,
+        note=note,
+    )
 
 
 def user_set_active(*, moderator: User, user: User, active: bool, note: str = "") -> bool:

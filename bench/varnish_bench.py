@@ -35,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import PYTHON, REPORT_LUA, _environment, _gunicorn, _hardware  # noqa: E402
+from bench.run import PYTHON, REPORT_LUA, _environment, _gunicorn, _hardware, _wrk  # noqa: E402
 from tests.varnish.harness import TRIVIAL_VCL, Varnish, find_program  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -190,16 +190,6 @@ def _zipf_script() -> str:
     )
 
 
-def _wrk(wrk: str, url: str, script: Path, options: argparse.Namespace) -> dict[str, Any]:
-    command = [wrk, f"-t{options.threads}", f"-c{options.connections}"]
-    command += [f"-d{options.duration}s", "--timeout", "10s", "-s", str(script), url]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    line = next(line for line in output.splitlines() if line.startswith("WRKJSON "))
-    result: dict[str, Any] = json.loads(line.removeprefix("WRKJSON "))
-    result["req_per_s"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
-
-
 def _hit_path(
     wrk: str, nodes: dict[str, Varnish], known: str, tmp: Path, options: argparse.Namespace
 ) -> dict[str, Any]:
@@ -209,7 +199,9 @@ def _hit_path(
     order = list(nodes)
     for number in range(options.rounds + 1):
         for name in order:
-            result = _wrk(wrk, nodes[name].url + path, tmp / "hit.lua", options)
+            result = _wrk(
+                wrk, nodes[name].url + path, tmp / "hit.lua", options, duration=options.duration
+            )
             if number == 0:
                 continue  # the first round fills the caches and warms both up
             runs[name].append(result)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-import uuid
 from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from avatars import renditions
 from tests.conftest import decode
 from tests.personas import make_personas
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_caches")]
 
 KNOWN_PARAMETERS = ["s", "size", "d", "default", "f", "forcedefault", "r", "rating"]
 KNOWN_PARAMETERS += ["initials", "name"]
@@ -44,18 +42,6 @@ accepts = st.one_of(
     st.sampled_from(["", "image/avif", "image/webp", "image/*", "image/webp;q=0, image/avif"]),
     st.text(LATIN1, max_size=60),
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": uuid.uuid4().hex,
-        }
-    }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    renditions.memory_cache().clear()
 
 
 @pytest.fixture

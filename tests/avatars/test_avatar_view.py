@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -23,27 +22,13 @@ from avatars.views import avatar
 from tests.conftest import decode, image_bytes
 from tests.personas import Personas, make_personas
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_caches")]
 
 ALICE_BLUE = (20, 120, 220)
 UNKNOWN = hashlib.md5(b"nobody@example.com", usedforsecurity=False).hexdigest()
 UNKNOWN_SHA256 = hashlib.sha256(b"nobody@example.com").hexdigest()
 GENERATED_KINDS = ["mp", "identicon", "monsterid", "wavatar", "retro", "robohash", "initials"]
 FIXED_DATE = "Mon, 01 Jan 2024 00:00:00 GMT"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches(settings):
-    """Each test starts with empty rendition caches, whatever backend the run configures.
-    (And hashes the personas' passwords cheaply: the default hasher costs a second a test.)"""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": uuid.uuid4().hex,
-        }
-    }
-    renditions.memory_cache().clear()
 
 
 @pytest.fixture

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 
 import pytest
 from django.core.files.storage import default_storage
 
-from avatars import renditions
 from avatars.providers import (
     DEFAULTS_LAST_MODIFIED,
     PROVIDERS,
@@ -28,17 +26,7 @@ from tests.personas import make_personas
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_caches(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": uuid.uuid4().hex,
-        }
-    }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    renditions.memory_cache().clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import uuid
 
 import pytest
 from django.core.cache import caches
@@ -24,17 +23,7 @@ from tests.personas import make_personas
 
 SEED = "0123456789abcdef0123456789abcdef"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_caches(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": uuid.uuid4().hex,
-        }
-    }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    renditions.memory_cache().clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def stored_image():

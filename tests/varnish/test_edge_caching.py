@@ -81,6 +81,16 @@ def test_the_first_request_misses_and_the_next_hits(fresh_edge: Edge, alice_md5)
         ),
         pytest.param(
             [
+                "/avatar/{nobody}?s=64&d=mp",
+                "/avatar/{nobody}?d=mp&s=64",
+                "/avatar/{nobody}?s=64&r=g&f=n&d=mp",
+                "/avatar/{nobody}?f=n&d=MM&r=G&size=64",
+            ],
+            {},
+            id="the canonical shortcut and the full reading key alike",
+        ),
+        pytest.param(
+            [
                 "/avatar/{nobody}?d=initials&initials=ab",
                 "/avatar/{nobody}?d=initials&initials=AB&name=Zed+Quux",
                 "/avatar/{nobody}?default=initials&initials=abc&initials=ab",

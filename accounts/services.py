@@ -6,11 +6,10 @@ caches through `hashes_changed` inside that transaction. Emails go out after the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,21 +19,15 @@ from avatars.freshness import hashes_changed
 from avatars.imaging import decode, encode
 from avatars.imaging.square import CropBox
 from avatars.models import Address, Avatar, ModerationState, Rating
-from avatars.services import address_add, avatar_assign, avatar_store
-
-
-def digests_of(addresses: Iterable[Address]) -> list[str]:
-    return [digest for address in addresses for digest in (address.md5, address.sha256)]
-
-
-def _verified_digests(user: User) -> list[str]:
-    return digests_of(Address.objects.filter(owner=user, verified_at__isnull=False))
-
-
-def _delete_stored(names: Iterable[str]) -> None:
-    for name in names:
-        if name:
-            default_storage.delete(name)
+from avatars.services import (
+    address_add,
+    avatar_assign,
+    avatar_store,
+    delete_stored_files,
+    digests_of,
+    upload_limits,
+    verified_digests_of,
+)
 
 
 def user_for_address(email: str) -> User | None:
@@ -157,12 +150,6 @@ def url_fetch_policy() -> urlfetch.FetchPolicy:
     )
 
 
-def upload_limits() -> decode.Limits:
-    return decode.Limits(
-        max_bytes=settings.AVATAR_MAX_UPLOAD_BYTES, max_pixels=settings.AVATAR_MAX_UPLOAD_PIXELS
-    )
-
-
 def image_from_url(*, url: str) -> tuple[bytes, str]:
     """A fetched image made safe for the browser's crop screen: decoded, upright, without
     metadata, re-encoded. Returns the bytes and their content type."""
@@ -203,7 +190,7 @@ def avatar_upload(
                 avatar_assign(avatar=avatar, addresses=addresses)
     except BaseException:
         if avatar is not None:  # rows rolled back; the stored files would be orphans
-            _delete_stored([avatar.master.name, avatar.preview.name])
+            delete_stored_files([avatar.master.name, avatar.preview.name])
         raise
     return avatar
 
@@ -259,7 +246,7 @@ def user_update_profile(
         user.full_clean()
         user.save(update_fields=["display_name", "display_name_public", "hide_avatar"])
         if changed:
-            hashes_changed(_verified_digests(user))
+            hashes_changed(verified_digests_of(user))
 
 
 def user_delete(*, user: User) -> None:
@@ -272,9 +259,9 @@ def user_delete(*, user: User) -> None:
             )
             for name in (master, preview)
         ]
-        hashes_changed(_verified_digests(user))
+        hashes_changed(verified_digests_of(user))
         user.delete()
-        transaction.on_commit(lambda: _delete_stored(files))
+        transaction.on_commit(lambda: delete_stored_files(files))
 
 
 def avatars_of(user: User) -> list[Avatar]:

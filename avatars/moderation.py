@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from avatars.freshness import hashes_changed
 from avatars.models import Address, Avatar, ModerationAction, ModerationState, Rating
+from avatars.services import digests_of, verified_digests_of
 
 _KIND_FOR_STATE = {
     ModerationState.APPROVED: ModerationAction.Kind.APPROVE,
@@ -22,12 +23,8 @@ _KIND_FOR_STATE = {
 }
 
 
-def _digests(addresses: Iterable[Address]) -> list[str]:
-    return [digest for address in addresses for digest in (address.md5, address.sha256)]
-
-
 def _served_by(avatar_ids: list[int]) -> list[str]:
-    return _digests(Address.objects.filter(avatar_id__in=avatar_ids))
+    return digests_of(Address.objects.filter(avatar_id__in=avatar_ids))
 
 
 def _avatars_moderate(
@@ -114,5 +111,5 @@ def user_set_active(*, moderator: User, user: User, active: bool, note: str = ""
             after="active" if active else "disabled",
             note=note,
         )
-        hashes_changed(_digests(Address.objects.filter(owner=user, verified_at__isnull=False)))
+        hashes_changed(verified_digests_of(user))
     return True

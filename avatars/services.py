@@ -24,8 +24,13 @@ class AddressTaken(ValueError):
     """Another account has already proved it owns this address."""
 
 
-def _digests_of(addresses: Iterable[Address]) -> list[str]:
+def digests_of(addresses: Iterable[Address]) -> list[str]:
+    """Both digests of each address: what one purge of those addresses must name."""
     return [digest for address in addresses for digest in (address.md5, address.sha256)]
+
+
+def verified_digests_of(user: User) -> list[str]:
+    return digests_of(Address.objects.filter(owner=user, verified_at__isnull=False))
 
 
 def address_add(*, user: User, email: str) -> Address:
@@ -54,14 +59,14 @@ def address_verify(*, address: Address) -> Address:
                 owner_id=address.owner_id, verified_at__isnull=False, is_primary=True
             ).exists()
             address.save()
-            hashes_changed(_digests_of([address]))
+            hashes_changed(digests_of([address]))
     except IntegrityError:
         address.verified_at = None
         raise AddressTaken(f"{address.email} is already verified by another account.") from None
     return address
 
 
-def _upload_limits() -> decode.Limits:
+def upload_limits() -> decode.Limits:
     return decode.Limits(
         max_bytes=settings.AVATAR_MAX_UPLOAD_BYTES, max_pixels=settings.AVATAR_MAX_UPLOAD_PIXELS
     )
@@ -83,7 +88,7 @@ def avatar_store(
     """
     if rating not in Rating.values:
         raise ValidationError({"rating": f"{rating!r} is not a rating; use g, pg, r or x."})
-    image = decode.decode_upload(data, _upload_limits())
+    image = decode.decode_upload(data, upload_limits())
     image = square.rotate_quarter_turns(image, quarter_turns)
     master_image = square.make_square(image, crop)
     fmt = encode.natural_format(master_image)
@@ -132,7 +137,7 @@ def avatar_assign(*, avatar: Avatar, addresses: Sequence[Address]) -> None:
         )
         for address in addresses:
             address.avatar = avatar
-        hashes_changed(_digests_of(addresses))
+        hashes_changed(digests_of(addresses))
 
 
 def avatar_delete(*, avatar: Avatar) -> None:
@@ -141,11 +146,11 @@ def avatar_delete(*, avatar: Avatar) -> None:
     with transaction.atomic():
         affected = list(avatar.addresses.all())
         avatar.delete()
-        hashes_changed(_digests_of(affected))
-        transaction.on_commit(lambda: _delete_files(files))
+        hashes_changed(digests_of(affected))
+        transaction.on_commit(lambda: delete_stored_files(files))
 
 
-def _delete_files(names: Iterable[str]) -> None:
+def delete_stored_files(names: Iterable[str]) -> None:
     for name in names:
         if name:
             default_storage.delete(name)
@@ -184,6 +189,6 @@ def set_avatar_for_email(
     except BaseException:
         # The rows rolled back; the files avatar_store wrote would otherwise be orphans.
         if avatar is not None:
-            _delete_files([avatar.master.name, avatar.preview.name])
+            delete_stored_files([avatar.master.name, avatar.preview.name])
         raise
     return avatar

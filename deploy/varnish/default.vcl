@@ -97,15 +97,16 @@ sub purge_by_xkey {
 # encoded, or with '+') is passed through untouched for the app to decide, so a rewrite can
 # only ever merge URLs the app treats alike.
 #
-#     /avatar/<hash>[.webp|.avif]?s=<1-2048>&r=<g|pg|r|x>&f=<y|n>[&d=..][&initials=..][&name=..]
+#     /avatar/<hash>[.webp|.avif]?s=<1-2048>[&d=..][&initials=..][&name=..]&r=<g|pg|r|x>&f=<y|n>
+#
+# r and f come last so that what pages send, "?s=N" with maybe a d= keyword, becomes the
+# canonical form by appending the defaults: no substitution on the hot path.
 sub avatar_normalise {
-    if (req.url ~ "^/avatar/(?:[0-9a-f]{32}|[0-9a-f]{64})[?]s=(?:[1-9][0-9]{0,2}|1[0-9]{3}|20[0-3][0-9]|204[0-8])(?:&r=(?:g|pg|r|x)&f=[yn])?(?:&d=(?:mp|identicon|404|retro|monsterid|wavatar|robohash|blank|color))?$") {
+    if (req.url ~ "^/avatar/(?:[0-9a-f]{32}|[0-9a-f]{64})[?]s=(?:[1-9][0-9]{0,2}|1[0-9]{3}|20[0-3][0-9]|204[0-8])(?:&d=(?:mp|identicon|404|retro|monsterid|wavatar|robohash|blank|color))?(?:&r=(?:g|pg|r|x)&f=[yn])?$") {
         # What pages send (s=, maybe a d= keyword) or the canonical form itself: one match
         # settles it, where the parameter-by-parameter reading below costs several times more.
-        if (str.contains(req.url, "&r=")) {
-            var.set("url", req.url);
-        } else {
-            var.set("url", regsub(req.url, "(&d=.*)?$", "&r=g&f=n\1"));
+        if (!str.contains(req.url, "&r=")) {
+            var.set("url", req.url + "&r=g&f=n");
         }
         call accept_reduce;
         return;
@@ -148,8 +149,8 @@ sub avatar_normalise {
     call default_param;
     # The hash key; the backend gets it as the URL on a miss (vcl_miss), and hits never pay
     # for rewriting req.url.
-    var.set("url", var.get("path") + "?s=" + var.get("s") + "&r=" + var.get("r") + "&f=" +
-        var.get("f") + var.get("d") + var.get("initials"));
+    var.set("url", var.get("path") + "?s=" + var.get("s") + var.get("d") + var.get("initials") +
+        "&r=" + var.get("r") + "&f=" + var.get("f"));
 }
 
 # Anything but "/avatar/<lower-case hash>": upper case, an extension (split off at the last

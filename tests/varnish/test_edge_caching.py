@@ -83,6 +83,7 @@ def test_the_first_request_misses_and_the_next_hits(fresh_edge: Edge, alice_md5)
             [
                 "/avatar/{nobody}?s=64&d=mp",
                 "/avatar/{nobody}?d=mp&s=64",
+                "/avatar/{nobody}?s=64&d=mp&r=g&f=n",
                 "/avatar/{nobody}?s=64&r=g&f=n&d=mp",
                 "/avatar/{nobody}?f=n&d=MM&r=G&size=64",
             ],

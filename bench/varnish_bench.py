@@ -120,7 +120,7 @@ end
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--duration", type=int, default=5, help="seconds per hit-path run")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
@@ -228,13 +228,21 @@ def _hit_path(
             "backend_fetches": _stats(nodes[name])["MAIN.cache_miss"] - misses_before[name],
             "rounds": results,
         }
+    paired = [
+        ours["req_per_s"] / trivial["req_per_s"]
+        for ours, trivial in zip(runs["ours"], runs["trivial"], strict=True)
+    ]
     return {
         "path": path,
         "accept": CHROME_ACCEPT,
         "wrk": f"-t{options.threads} -c{options.connections}, {options.rounds} rounds x "
         f"{options.duration} s per VCL, interleaved, after a warm-up round",
         "scenarios": scenarios,
-        "ours_vs_trivial": round(
+        # Each round runs both VCLs back to back, so a burst of other load on this shared
+        # machine lands on one pair; the median of the pairs' ratios shrugs off such rounds.
+        "ours_vs_trivial": round(statistics.median(paired), 3),
+        "ours_vs_trivial_rounds": [round(ratio, 3) for ratio in paired],
+        "ours_vs_trivial_of_means": round(
             scenarios["ours"]["req_per_s"] / scenarios["trivial"]["req_per_s"], 3
         ),
     }
@@ -361,7 +369,6 @@ def _freshness(node: Varnish, env: dict[str, str], changes: int) -> dict[str, An
 def _markdown(summary: dict[str, Any]) -> str:
     hardware, hit_path = summary["hardware"], summary["hit_path"]
     ratio, fresh = summary["hit_ratio"], summary["freshness"]
-    ours, trivial = hit_path["scenarios"]["ours"], hit_path["scenarios"]["trivial"]
     ideal, raw = ratio["models"]["ideal"], ratio["models"]["raw_url_key"]
     lines = [
         f"Varnish tier benchmark, {summary['generated_at']}: {hardware['cpu']}, "
@@ -380,8 +387,11 @@ def _markdown(summary: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        f"ours_vs_trivial = {ours['req_per_s'] / trivial['req_per_s']:.2f} "
-        "(target: at least 0.90).",
+        f"ours_vs_trivial = {hit_path['ours_vs_trivial']:.2f}, the median of "
+        f"{len(hit_path['ours_vs_trivial_rounds'])} rounds' ratios "
+        f"({min(hit_path['ours_vs_trivial_rounds']):.2f}-"
+        f"{max(hit_path['ours_vs_trivial_rounds']):.2f}; ratio of the means "
+        f"{hit_path['ours_vs_trivial_of_means']:.2f}; target: at least 0.90).",
         "",
         f"Hit ratio on a Zipf({ratio['zipf_exponent']}) mix over {ratio['hashes']:,} hashes, "
         f"each in {len(ratio['spellings'])} URL spellings, Accept from a browser mix "

@@ -21,6 +21,7 @@ from avatars.imaging.square import CropBox
 from avatars.models import Address, Avatar, ModerationState, Rating
 from avatars.services import (
     address_add,
+    atomic_with_files,
     avatar_assign,
     avatar_store,
     delete_stored_files,
@@ -175,23 +176,18 @@ def avatar_upload(
         if not url:
             raise ValueError("avatar_upload needs data or a url")
         data = urlfetch.fetch(url, url_fetch_policy())
-    avatar: Avatar | None = None
-    try:
-        with transaction.atomic():
-            avatar = avatar_store(
-                owner=owner,
-                data=data,
-                rating=choices.rating,
-                alt_text=choices.alt_text,
-                crop=choices.crop,
-                quarter_turns=choices.quarter_turns,
-            )
-            if addresses:
-                avatar_assign(avatar=avatar, addresses=addresses)
-    except BaseException:
-        if avatar is not None:  # rows rolled back; the stored files would be orphans
-            delete_stored_files([avatar.master.name, avatar.preview.name])
-        raise
+    with atomic_with_files() as written:
+        avatar = avatar_store(
+            owner=owner,
+            data=data,
+            rating=choices.rating,
+            alt_text=choices.alt_text,
+            crop=choices.crop,
+            quarter_turns=choices.quarter_turns,
+        )
+        written += [avatar.master.name, avatar.preview.name]
+        if addresses:
+            avatar_assign(avatar=avatar, addresses=addresses)
     return avatar
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -72,6 +73,21 @@ def upload_limits() -> decode.Limits:
     )
 
 
+@contextmanager
+def atomic_with_files() -> Iterator[list[str]]:
+    """A transaction whose work also writes files to storage. Add the name of every file
+    written to the list it gives; if the block fails, the rows roll back and those files are
+    deleted, so neither outlives the other. Django has no on-rollback hook for this. Use it
+    around the outermost work: a rollback further out leaves the files behind."""
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            yield written
+    except BaseException:
+        delete_stored_files(written)
+        raise
+
+
 def avatar_store(
     *,
     owner: User,
@@ -98,32 +114,26 @@ def avatar_store(
 
     folder = f"avatars/{owner.pk}/{uuid.uuid4().hex}"
     extension = encode.EXTENSIONS[fmt]
-    stored: list[str] = []
-    try:
-        stored.append(
+    with atomic_with_files() as written:
+        written.append(
             default_storage.save(f"{folder}/master.{extension}", ContentFile(master_bytes))
         )
-        stored.append(
+        written.append(
             default_storage.save(f"{folder}/preview.{extension}", ContentFile(preview_bytes))
         )
-        with transaction.atomic():
-            avatar = Avatar(
-                owner=owner,
-                master=stored[0],
-                preview=stored[1],
-                size=master_image.width,
-                format=fmt,
-                digest=hashlib.sha256(master_bytes).hexdigest(),
-                rating=rating,
-                alt_text=alt_text,
-                state=ModerationState.NEW,
-            )
-            avatar.full_clean()
-            avatar.save()
-    except BaseException:
-        for name in stored:
-            default_storage.delete(name)
-        raise
+        avatar = Avatar(
+            owner=owner,
+            master=written[0],
+            preview=written[1],
+            size=master_image.width,
+            format=fmt,
+            digest=hashlib.sha256(master_bytes).hexdigest(),
+            rating=rating,
+            alt_text=alt_text,
+            state=ModerationState.NEW,
+        )
+        avatar.full_clean()
+        avatar.save()
     return avatar
 
 
@@ -171,24 +181,18 @@ def set_avatar_for_email(
     if rating not in Rating.values:
         raise ValidationError({"rating": f"{rating!r} is not a rating; use g, pg, r or x."})
     verified = Address.objects.filter(email=normal, verified_at__isnull=False).first()
-    avatar: Avatar | None = None
-    try:
-        with transaction.atomic():
-            if verified:
-                user = verified.owner
-            else:
-                user = User.objects.filter(email=normal).first() or User.objects.create_user(normal)
-            avatar = avatar_store(owner=user, data=data, rating=rating, alt_text=alt_text)
-            avatar.state = ModerationState.APPROVED  # an administrator chose it
-            avatar.save(update_fields=["state"])
-            address = verified or address_verify(address=address_add(user=user, email=normal))
-            previous = address.avatar
-            avatar_assign(avatar=avatar, addresses=[address])
-            if previous and not previous.addresses.exists():
-                avatar_delete(avatar=previous)
-    except BaseException:
-        # The rows rolled back; the files avatar_store wrote would otherwise be orphans.
-        if avatar is not None:
-            delete_stored_files([avatar.master.name, avatar.preview.name])
-        raise
+    with atomic_with_files() as written:
+        if verified:
+            user = verified.owner
+        else:
+            user = User.objects.filter(email=normal).first() or User.objects.create_user(normal)
+        avatar = avatar_store(owner=user, data=data, rating=rating, alt_text=alt_text)
+        written += [avatar.master.name, avatar.preview.name]
+        avatar.state = ModerationState.APPROVED  # an administrator chose it
+        avatar.save(update_fields=["state"])
+        address = verified or address_verify(address=address_add(user=user, email=normal))
+        previous = address.avatar
+        avatar_assign(avatar=avatar, addresses=[address])
+        if previous and not previous.addresses.exists():
+            avatar_delete(avatar=previous)
     return avatar

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from accounts.models import User
@@ -17,6 +18,7 @@ from avatars.services import (
     AddressTaken,
     address_add,
     address_verify,
+    atomic_with_files,
     avatar_assign,
     avatar_delete,
     avatar_store,
@@ -152,3 +154,22 @@ def test_delete_removes_the_files_and_unassigns(alice, django_capture_on_commit_
     address.refresh_from_db()
     assert address.avatar is None
     assert stored_files(media_root()) == []
+
+
+def test_a_failed_block_of_atomic_with_files_leaves_neither_rows_nor_files(alice):
+    with pytest.raises(RuntimeError), atomic_with_files() as written:
+        written.append(default_storage.save("avatars/x/master.png", ContentFile(image_bytes())))
+        User.objects.create_user("bob@example.com")
+        raise RuntimeError("a later step failed")
+
+    assert stored_files(media_root()) == []
+    assert not User.objects.filter(email="bob@example.com").exists()
+
+
+def test_a_successful_block_of_atomic_with_files_keeps_both(alice):
+    with atomic_with_files() as written:
+        written.append(default_storage.save("avatars/x/master.png", ContentFile(image_bytes())))
+        User.objects.create_user("bob@example.com")
+
+    assert stored_files(media_root()) == [media_root() / "avatars/x/master.png"]
+    assert User.objects.filter(email="bob@example.com").exists()

@@ -1,11 +1,12 @@
 """`make bench`, after bench/run.py: the Varnish tier in front of gunicorn, on loopback.
 
 1. Hit path: one cached avatar requested through deploy/varnish/default.vcl and through
-   deploy/varnish/trivial.vcl (Varnish's built-in behaviour), wrk in interleaved rounds.
-   Target: ours serves at least 90% of the trivial VCL's hits per second.
+   deploy/varnish/trivial.vcl (Varnish's built-in behaviour), wrk in rounds that run both
+   back to back. Target: ours serves at least 90% of the trivial VCL's hits per second, as
+   the median of the rounds' ratios.
 2. Hit ratio: a Zipf(1.0) mix over 10,000 hashes, each requested in six URL spellings and
    with a browser mix of Accept headers, through default.vcl. Reported from a cold cache and
-   in steady state (the 100,000 requests after a warm-up of 100,000). Target: at least 95%
+   in steady state (the 100,000 requests after a warm-up of 200,000). Target: at least 95%
    in steady state. For comparison, the ratio a cache keyed on the raw URL and Accept would
    reach on the same mix (modelled from the same distribution, not measured).
 3. Freshness: avatars replaced through the service (purge after commit) while a client polls

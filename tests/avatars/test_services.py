@@ -156,7 +156,7 @@ def test_delete_removes_the_files_and_unassigns(alice, django_capture_on_commit_
     assert stored_files(media_root()) == []
 
 
-def test_a_failed_block_of_atomic_with_files_leaves_neither_rows_nor_files(alice):
+def test_a_failed_block_of_atomic_with_files_leaves_neither_rows_nor_files():
     with pytest.raises(RuntimeError), atomic_with_files() as written:
         written.append(default_storage.save("avatars/x/master.png", ContentFile(image_bytes())))
         User.objects.create_user("bob@example.com")
@@ -166,7 +166,7 @@ def test_a_failed_block_of_atomic_with_files_leaves_neither_rows_nor_files(alice
     assert not User.objects.filter(email="bob@example.com").exists()
 
 
-def test_a_successful_block_of_atomic_with_files_keeps_both(alice):
+def test_a_successful_block_of_atomic_with_files_keeps_both():
     with atomic_with_files() as written:
         written.append(default_storage.save("avatars/x/master.png", ContentFile(image_bytes())))
         User.objects.create_user("bob@example.com")

@@ -1,26 +1,36 @@
-"""Every email the service sends: one function per kind, each with a subject, text and HTML
-template under templates/emails/. Links are built from SITE_URL, never from the request's Host
-header, so a forged Host cannot point a link at someone else's site."""
+"""Every email the service sends goes through `send`: one function per kind, each with a subject,
+text and HTML template under templates/emails/. Links are built from SITE_URL, never from the
+request's Host header, so a forged Host cannot point a link at someone else's site.
+
+An email is rendered at once and sent after the current transaction commits (at once outside
+one), so a rolled-back change sends nothing. Sending is tried a few times; an SMTP server that
+stays down is logged, never an error for the person, who sees the same page either way.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
-from accounts.tokens import (
-    ADDRESS_CONFIRMATION_LIFETIME,
-    MAGIC_LINK_LIFETIME,
-    address_tokens,
-    magic_link_tokens,
-)
-from avatars.models import Address
+from accounts.tokens import MAGIC_LINK_LIFETIME, magic_link_tokens
+
+logger = logging.getLogger(__name__)
+
+# A short outage (a restarting relay, a dropped connection) is ridden out within a request;
+# each attempt is bounded by EMAIL_TIMEOUT, so a dead server costs at most three of those.
+SEND_ATTEMPTS = 3
+RETRY_DELAYS_SECONDS = (0.25, 0.75)
 
 
 def absolute(path: str) -> str:
@@ -33,29 +43,9 @@ def magic_link_url(user: User) -> str:
     return absolute(reverse("magic_link_confirm", args=[uid, token]))
 
 
-def address_confirmation_url(address: Address) -> str:
-    # Django's generator is written for users; ours hashes an address's fields instead.
-    token = address_tokens.make_token(address)  # type: ignore[arg-type]
-    return absolute(reverse("address_confirm", args=[address.pk, token]))
-
-
-def send_address_confirmation(*, address: Address) -> None:
-    """A link that proves the person reads this mailbox; for a new account it also signs in."""
-    _send(
-        "address_confirmation",
-        to=address.email,
-        context={
-            "address": address,
-            "url": address_confirmation_url(address),
-            "signs_in": address.email == address.owner.email,
-            "days": ADDRESS_CONFIRMATION_LIFETIME.days,
-        },
-    )
-
-
 def send_magic_link(*, user: User, to: str) -> None:
     """A one-time sign-in link, sent to the account's address the person typed."""
-    _send(
+    send(
         "magic_link",
         to=to,
         context={
@@ -69,7 +59,7 @@ def send_magic_link(*, user: User, to: str) -> None:
 def send_signup_existing(*, user: User, to: str) -> None:
     """Someone signed up with an address that already has an account. The page they saw is
     the same as for a new account; only the mailbox's owner learns the account exists."""
-    _send(
+    send(
         "signup_existing",
         to=to,
         context={
@@ -82,10 +72,11 @@ def send_signup_existing(*, user: User, to: str) -> None:
 
 
 def send_password_reset(*, user: User, url: str) -> None:
-    _send("password_reset", to=user.email, context={"user": user, "url": url})
+    send("password_reset", to=user.email, context={"user": user, "url": url})
 
 
-def _send(kind: str, *, to: str, context: dict[str, Any]) -> None:
+def send(kind: str, *, to: str, context: dict[str, Any]) -> None:
+    """Render the email of this kind now and send it once the transaction commits."""
     context = {**context, "site_url": settings.SITE_URL}
     # A header must be one line, whatever the template's trailing newline.
     subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
@@ -93,4 +84,25 @@ def _send(kind: str, *, to: str, context: dict[str, Any]) -> None:
     html = render_to_string(f"emails/{kind}.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
-    message.send()
+    transaction.on_commit(partial(_deliver, message, kind))
+
+
+def _deliver(message: EmailMultiAlternatives, kind: str) -> bool:
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            # A fresh connection each time: a backend that failed half-way keeps a dead one.
+            get_connection().send_messages([message])
+        except OSError as error:  # smtplib's errors, refused and timed-out connections
+            if attempt == SEND_ATTEMPTS:
+                logger.error(
+                    "The %s email was not sent after %d attempts: %s: %s",
+                    kind,
+                    attempt,
+                    type(error).__name__,
+                    error,
+                )
+                return False
+            time.sleep(RETRY_DELAYS_SECONDS[attempt - 1])
+        else:
+            return True
+    return False

@@ -59,3 +59,24 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = normalise_email(self.email)
+
+
+class EmailCooldown(models.Model):
+    """When the last email of a kind went to an address, so that the forms anyone can fill in
+    cannot flood a mailbox. In the database, not the cache, so that every worker and node
+    shares the window and a cache outage does not lift or break it (accounts/throttle.py)."""
+
+    kind = models.CharField(max_length=20)
+    # A keyed hash of the normalised address: the table holds no address in the clear.
+    address_digest = models.CharField(max_length=64)
+    sent_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "address_digest"], name="email_cooldown_once_per_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email at {self.sent_at:%Y-%m-%d %H:%M:%S}"

@@ -1,8 +1,8 @@
 """One-time tokens in emailed links, built on Django's password-reset token machinery.
 
 Each generator hashes state that the link's use changes, so a link works once: signing in
-updates `last_login`; confirming an address sets `verified_at`. The timestamp in the token
-and the generator's own lifetime make it expire.
+updates `last_login` (the address confirmation's generator, in `avatars.tokens`, hashes
+`verified_at`). The timestamp in the token and the generator's own lifetime make it expire.
 """
 
 from __future__ import annotations
@@ -15,15 +15,12 @@ from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int
 
 from accounts.models import User
-from avatars.models import Address
 
 # A sign-in link is as good as a password, so it lives only long enough to open the mail.
 MAGIC_LINK_LIFETIME = timedelta(minutes=15)
-# People confirm an address days later (holidays, spam folders); the link is single-use anyway.
-ADDRESS_CONFIRMATION_LIFETIME = timedelta(days=3)
 
 
-class _ExpiringTokenGenerator(PasswordResetTokenGenerator):
+class ExpiringTokenGenerator(PasswordResetTokenGenerator):
     """Django's generator with a lifetime of its own instead of PASSWORD_RESET_TIMEOUT."""
 
     lifetime: timedelta
@@ -43,7 +40,7 @@ class _ExpiringTokenGenerator(PasswordResetTokenGenerator):
         )
 
 
-class MagicLinkTokenGenerator(_ExpiringTokenGenerator):
+class MagicLinkTokenGenerator(ExpiringTokenGenerator):
     key_salt = "accounts.tokens.MagicLinkTokenGenerator"
     lifetime = MAGIC_LINK_LIFETIME
 
@@ -52,13 +49,4 @@ class MagicLinkTokenGenerator(_ExpiringTokenGenerator):
         return f"{user.pk}|{user.password}|{login}|{user.email}|{user.is_active}|{timestamp}"
 
 
-class AddressConfirmationTokenGenerator(_ExpiringTokenGenerator):
-    key_salt = "accounts.tokens.AddressConfirmationTokenGenerator"
-    lifetime = ADDRESS_CONFIRMATION_LIFETIME
-
-    def _make_hash_value(self, address: Address, timestamp: int) -> str:  # type: ignore[override]
-        return f"{address.pk}|{address.owner_id}|{address.email}|{address.verified_at}|{timestamp}"
-
-
 magic_link_tokens = MagicLinkTokenGenerator()
-address_tokens = AddressConfirmationTokenGenerator()

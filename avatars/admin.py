@@ -1,5 +1,6 @@
 """The moderators' queue: new and flagged avatars first, with thumbnails, bulk actions and a
-log of every decision. Every change goes through avatars.moderation, which records it."""
+log of every decision; and accounts with their addresses, which moderators can disable. Every
+change goes through avatars.moderation, which records it and purges what it changed."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from accounts.models import User
-from avatars.models import Avatar, ModerationAction, ModerationState, Rating
-from avatars.moderation import avatars_set_rating, avatars_set_state
+from avatars.models import Address, Avatar, ModerationAction, ModerationState, Rating
+from avatars.moderation import avatars_set_rating, avatars_set_state, user_set_active
 
 WAITING = (ModerationState.NEW, ModerationState.FLAGGED)
 
@@ -160,3 +161,90 @@ class ModerationActionAdmin(admin.ModelAdmin[ModerationAction]):
         self, request: HttpRequest, obj: ModerationAction | None = None
     ) -> bool:
         return False
+
+
+ADDRESS_COLUMNS = ("email", "verified_at", "is_primary", "avatar_image", "md5", "sha256")
+
+
+class AddressInline(admin.TabularInline[Address, User]):
+    model = Address
+    fk_name = "owner"
+    extra = 0
+    fields = ADDRESS_COLUMNS
+    readonly_fields = ADDRESS_COLUMNS
+    can_delete = False
+    show_change_link = False
+
+    @admin.display(description="Avatar")
+    def avatar_image(self, address: Address) -> SafeString | str:
+        return thumbnail(address.avatar, 40) if address.avatar else "—"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # an address is claimed and confirmed by its owner, by email
+
+
+@admin.action(description="Disable the selected accounts (their avatars stop showing)")
+def disable_accounts(
+    model_admin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]
+) -> None:
+    _set_active(model_admin, request, queryset, active=False)
+
+
+@admin.action(description="Enable the selected accounts again")
+def enable_accounts(model_admin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    _set_active(model_admin, request, queryset, active=True)
+
+
+def _set_active(
+    model_admin: UserAdmin, request: HttpRequest, queryset: QuerySet[User], *, active: bool
+) -> None:
+    assert isinstance(request.user, User)
+    moderator = request.user
+    changed = sum(
+        user_set_active(moderator=moderator, user=user, active=active) for user in queryset
+    )
+    verb = "Enabled" if active else "Disabled"
+    model_admin.message_user(request, f"{verb} {changed} account(s).", messages.SUCCESS)
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin[User]):
+    list_display = ["email", "display_name", "is_active", "is_staff", "date_joined", "last_login"]
+    list_filter = ["is_active", "is_staff", "hide_avatar", "date_joined"]
+    search_fields = ["email", "display_name", "addresses__email"]
+    ordering = ["-date_joined"]
+    inlines = [AddressInline]
+    actions = [disable_accounts, enable_accounts]
+    fieldsets = [
+        (None, {"fields": ["email", "display_name", "display_name_public", "hide_avatar"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        ("Dates", {"fields": ["date_joined", "last_login"]}),
+    ]
+    readonly_fields = [
+        "email",
+        "display_name",
+        "display_name_public",
+        "hide_avatar",
+        "date_joined",
+        "last_login",
+    ]
+    filter_horizontal = ["groups"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # people sign up; staff accounts come from `manage.py createsuperuser`
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return False  # disable instead: deletion is the owner's, with its images and purges
+
+    def save_model(
+        self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool
+    ) -> None:
+        if change and "is_active" in form.changed_data:
+            assert isinstance(request.user, User)
+            wanted = obj.is_active
+            obj.is_active = not wanted  # the service makes the change, records and purges it
+            super().save_model(request, obj, form, change)
+            user_set_active(moderator=request.user, user=obj, active=wanted)
+            obj.is_active = wanted
+            return
+        super().save_model(request, obj, form, change)

@@ -1,21 +1,43 @@
-"""What a hash serves has changed: tell the edge caches.
+"""What a hash serves has changed: the verbs every workflow calls to keep the edge caches fresh.
 
-Every service that changes what an address's hashes serve calls `hashes_changed` inside its
-transaction, with both digests of every address concerned. The purge is recorded in that
-transaction and sent to every Varnish node right after the commit (avatars/purging.py);
-`manage.py purge_worker` retries it until every node has it.
+Each verb takes the model objects a change touched and derives the digests itself (both digests
+of every address concerned), so no caller computes one by hand. Call them inside the
+transaction that makes the change: the purge is recorded in that transaction
+(`avatars.purging.purge_queue`) and sent to every Varnish node right after the commit, and
+`manage.py purge_worker` retries it until every node has it. A rolled-back change purges
+nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from accounts.models import User
+from avatars.models import Address, Avatar
 from avatars.purging import purge_queue
 
 
-def hashes_changed(digests: Iterable[str]) -> None:
-    """Queue a purge of these digests' objects on every Varnish node after the commit.
+def digests_of(addresses: Iterable[Address]) -> list[str]:
+    """Both digests of each address: what one purge of those addresses must name."""
+    return [digest for address in addresses for digest in (address.md5, address.sha256)]
 
-    A no-op without VARNISH_NODES. Outside a transaction the purge is sent at once.
-    """
-    purge_queue(digests=digests)
+
+def addresses_served_changed(*, addresses: Iterable[Address]) -> None:
+    """These addresses now serve something else (assigned, verified, removed, unassigned)."""
+    purge_queue(digests=digests_of(addresses))
+
+
+def user_served_changed(*, user: User) -> None:
+    """Every verified address of the account serves something else (privacy, display name,
+    disabled, deleted). Call it before deleting the account: the addresses go with it."""
+    addresses_served_changed(
+        addresses=Address.objects.filter(owner_id=user.pk, verified_at__isnull=False)
+    )
+
+
+def avatars_served_changed(*, avatars: Iterable[Avatar]) -> None:
+    """The addresses showing these avatars serve something else (rating, moderation state,
+    deletion). Call it before deleting an avatar: deletion unassigns its addresses."""
+    addresses_served_changed(
+        addresses=Address.objects.filter(avatar_id__in=[avatar.pk for avatar in avatars])
+    )

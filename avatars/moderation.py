@@ -12,19 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from avatars.freshness import hashes_changed
-from avatars.models import Address, Avatar, ModerationAction, ModerationState, Rating
-from avatars.services import digests_of, verified_digests_of
+from avatars.freshness import avatars_served_changed, user_served_changed
+from avatars.models import Avatar, ModerationAction, ModerationState, Rating
 
 _KIND_FOR_STATE = {
     ModerationState.APPROVED: ModerationAction.Kind.APPROVE,
     ModerationState.REJECTED: ModerationAction.Kind.REJECT,
     ModerationState.FLAGGED: ModerationAction.Kind.FLAG,
 }
-
-
-def _served_by(avatar_ids: list[int]) -> list[str]:
-    return digests_of(Address.objects.filter(avatar_id__in=avatar_ids))
 
 
 def _avatars_moderate(
@@ -59,7 +54,7 @@ def _avatars_moderate(
         # update() skips auto_now; the endpoint's Last-Modified reads updated_at.
         changes: dict[str, object] = {field: value, "updated_at": timezone.now()}
         Avatar.objects.filter(pk__in=ids).update(**changes)
-        hashes_changed(_served_by(ids))
+        avatars_served_changed(avatars=changed)
     return len(changed)
 
 
@@ -111,5 +106,5 @@ def user_set_active(*, moderator: User, user: User, active: bool, note: str = ""
             after="active" if active else "disabled",
             note=note,
         )
-        hashes_changed(verified_digests_of(user))
+        user_served_changed(user=user)
     return True

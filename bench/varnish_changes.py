@@ -20,7 +20,7 @@ def main(varnish_url: str, changes: int) -> None:
     from PIL import Image
 
     from avatars.models import address_digests
-    from avatars.services import set_avatar_for_email
+    from avatars.services import avatar_import
     from tests.varnish.harness import request
 
     email = "freshness@bench.example"
@@ -32,7 +32,7 @@ def main(varnish_url: str, changes: int) -> None:
         upload = io.BytesIO()
         Image.new("RGB", (256, 256), colour).save(upload, "JPEG")
         started = time.monotonic()
-        set_avatar_for_email(email=email, data=upload.getvalue())
+        avatar_import(email=email, data=upload.getvalue())
         while not _shows(request(varnish_url, path), colour):
             time.sleep(0.005)
         if number:  # the first only puts the address in the cache

@@ -1,16 +1,29 @@
-"""Shared fixtures: personas, image bytes, and CI's rule that nothing may be skipped."""
+"""Shared fixtures: personas and signed-in clients, emails, queued purges, image bytes and a
+local image server, and CI's rule that nothing may be skipped."""
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import socket
-from collections.abc import Iterator
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.core import mail
+from django.test import Client, TestCase
 from PIL import Image
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
+
+    from tests.personas import Personas
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -110,3 +123,146 @@ def decode(data: bytes) -> Image.Image:
 
 def stored_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+# Signed-in people, emails and queued purges
+
+
+class CommittingClient(Client):
+    """Django's test client, with the request's transaction committed as it would be in
+    production: the test's own transaction never commits, so the callbacks a request left for
+    after the commit (emails, purges, file deletion) run when it returns."""
+
+    def request(self, **request: Any) -> _MonkeyPatchedWSGIResponse:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
+
+
+@pytest.fixture
+def client() -> Client:
+    return CommittingClient()
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    from tests.personas import make_personas  # the personas module imports this one
+
+    return make_personas()
+
+
+def signed_in(user: Any) -> Client:
+    client = CommittingClient()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(personas: Personas) -> Client:
+    return signed_in(personas.alice)
+
+
+@pytest.fixture
+def bob_client(personas: Personas) -> Client:
+    return signed_in(personas.bob)
+
+
+@pytest.fixture
+def queued_purges(settings: Any) -> Callable[[], set[str]]:
+    """With a Varnish node configured, every change records a purge row in its transaction;
+    the test reads the digests those rows name. The node is a closed port: delivery, if a
+    test commits, fails at once and leaves the rows for the worker."""
+    from avatars.models import PurgeRequest
+
+    settings.VARNISH_NODES = ["http://127.0.0.1:9"]
+
+    def digests() -> set[str]:
+        return {d for row in PurgeRequest.objects.all() for d in row.digests.split()}
+
+    return digests
+
+
+def link_in(message: mail.EmailMessage) -> str:
+    """The first link in an email's text body, as a path the test client can open."""
+    match = re.search(r"https?://[^\s]+", str(message.body))
+    assert match, f"no link in {message.body!r}"
+    return re.sub(r"^https?://[^/]+", "", match.group(0))
+
+
+def html_of(message: mail.EmailMessage) -> str:
+    alternatives = getattr(message, "alternatives", [])
+    assert alternatives, "the email has no HTML part"
+    return str(alternatives[0][0])
+
+
+@pytest.fixture
+def fresh_caches(settings: Any) -> None:
+    """Empty rendition caches, whatever backend the run configures: a rendition cached by an
+    earlier test would hide whether this one made it. Modules opt in with `usefixtures`."""
+    from avatars import renditions
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": uuid.uuid4().hex,
+        }
+    }
+    renditions.memory_cache().clear()
+
+
+# A local image server for upload from a URL
+
+
+class ImageServer:
+    """A real HTTP server on 127.0.0.1 for upload-from-URL tests; routes are set per test."""
+
+    def __init__(self) -> None:
+        routes: dict[str, object] = {}
+        self.routes = routes
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                route = routes.get(self.path)
+                if route is None:
+                    self.send_error(404)
+                    return
+                if callable(route):
+                    route(self)
+                    return
+                status: int
+                headers: dict[str, str]
+                body: bytes
+                status, headers, body = route  # type: ignore[misc]
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}{path}"
+
+    def serve(self, path: str, body: bytes, status: int = 200, **headers: str) -> str:
+        self.routes[path] = (status, {"Content-Type": "image/png", **headers}, body)
+        return self.url(path)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def image_server(settings: Any) -> Iterator[ImageServer]:
+    """Loopback is refused by the SSRF guard; the test switch lets these tests reach it."""
+    settings.AVATAR_URL_FETCH_ALLOW_LOOPBACK = True
+    server = ImageServer()
+    yield server
+    server.close()

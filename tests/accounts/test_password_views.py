@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.test import Client
 
 from accounts.models import User
-from tests.accounts.conftest import html_of, link_in
+from tests.conftest import CommittingClient, html_of, link_in
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +33,7 @@ def test_a_wrong_old_password_is_refused(alice_client, personas):
 
 def test_an_account_made_by_sign_up_sets_its_first_password_without_an_old_one(db):
     user = User.objects.create_user("linkonly@example.com")
-    client = Client()
+    client = CommittingClient()
     client.force_login(user)
     page = client.get("/password/change/").content.decode()
     assert "Set a password" in page and "old_password" not in page
@@ -45,29 +44,31 @@ def test_an_account_made_by_sign_up_sets_its_first_password_without_an_old_one(d
 
 def test_reset_emails_a_link_that_sets_a_new_password(personas, settings):
     settings.SITE_URL = "https://avatars.example.com"
-    response = Client().post("/password/reset/", {"email": "Alice@example.com"})
+    response = CommittingClient().post("/password/reset/", {"email": "Alice@example.com"})
     assert response["Location"] == "/password/reset/sent/"
     message = mail.outbox[0]
     assert message.to == ["alice@example.com"]
     assert "https://avatars.example.com/password/reset/" in message.body
     assert "https://avatars.example.com/password/reset/" in html_of(message)
-    client = Client()
+    client = CommittingClient()
     form_page = client.get(link_in(message), follow=True)
     assert form_page.context["validlink"]
     client.post(form_page.redirect_chain[-1][0], {"new_password1": NEW, "new_password2": NEW})
     personas.alice.refresh_from_db()
     assert personas.alice.check_password(NEW)
-    assert not Client().get(link_in(message), follow=True).context["validlink"]
+    assert not CommittingClient().get(link_in(message), follow=True).context["validlink"]
 
 
 def test_reset_reaches_accounts_that_never_had_a_password(db):
     User.objects.create_user("linkonly@example.com")
-    Client().post("/password/reset/", {"email": "linkonly@example.com"})
+    CommittingClient().post("/password/reset/", {"email": "linkonly@example.com"})
     assert mail.outbox[0].to == ["linkonly@example.com"]
 
 
 def test_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(personas):
-    known = Client().post("/password/reset/", {"email": "alice@example.com"}, follow=True)
-    unknown = Client().post("/password/reset/", {"email": "nobody@example.com"}, follow=True)
+    known = CommittingClient().post("/password/reset/", {"email": "alice@example.com"}, follow=True)
+    unknown = CommittingClient().post(
+        "/password/reset/", {"email": "nobody@example.com"}, follow=True
+    )
     assert known.content == unknown.content
     assert len(mail.outbox) == 1

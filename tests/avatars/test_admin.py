@@ -6,12 +6,11 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from accounts.models import User
 from avatars.models import Avatar, ModerationAction, ModerationState
 from avatars.services import avatar_store
-from tests.conftest import image_bytes
+from tests.conftest import CommittingClient, image_bytes
 from tests.personas import make_personas
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +34,7 @@ def moderator():
 
 @pytest.fixture
 def mod_client(moderator):
-    client = Client()
+    client = CommittingClient()
     client.force_login(moderator)
     return client
 
@@ -162,6 +161,6 @@ def test_unticking_active_in_the_form_is_recorded_too(mod_client, personas):
 
 
 def test_people_without_staff_status_are_kept_out(personas):
-    client = Client()
+    client = CommittingClient()
     client.force_login(personas.alice)
     assert client.get(QUEUE).status_code == 302

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from avatars import purging
-from avatars.freshness import hashes_changed
 from avatars.models import PurgeRequest
+from avatars.purging import purge_queue
 from tests.conftest import require_binary
 from tests.varnish.harness import Varnish
 
@@ -49,7 +49,7 @@ def test_without_varnish_nodes_nothing_is_queued(settings):
     settings.VARNISH_NODES = []
 
     with transaction.atomic():
-        hashes_changed([MD5, SHA256])
+        purge_queue(digests=[MD5, SHA256])
 
     assert not PurgeRequest.objects.exists()
 
@@ -59,7 +59,7 @@ def test_a_change_queues_its_purge_and_a_later_echo(settings):
     before = timezone.now()
 
     with transaction.atomic():
-        hashes_changed([SHA256, MD5.upper(), MD5, ""])
+        purge_queue(digests=[SHA256, MD5.upper(), MD5, ""])
 
     purge, echo = PurgeRequest.objects.order_by("next_attempt_at").reverse()
     assert purge.digests == echo.digests == f"{MD5} {SHA256}"
@@ -78,7 +78,7 @@ def test_a_rolled_back_change_queues_and_sends_nothing(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        hashes_changed([MD5])
+        purge_queue(digests=[MD5])
         raise RuntimeError("the change failed")
 
     assert not PurgeRequest.objects.exists()
@@ -92,7 +92,7 @@ def test_the_purge_is_delivered_right_after_the_commit(
 
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
-            hashes_changed([MD5, SHA256])
+            purge_queue(digests=[MD5, SHA256])
         assert not PurgeRequest.objects.filter(delivered_at__isnull=False).exists()
 
     delivered = PurgeRequest.objects.get(delivered_at__isnull=False)
@@ -107,7 +107,7 @@ def test_a_node_that_is_down_leaves_the_purge_queued_with_the_reason(
     settings.VARNISH_NODES = [varnish.url, dead_node]
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        hashes_changed([MD5])
+        purge_queue(digests=[MD5])
 
     purge = PurgeRequest.objects.get(attempts=1)
     assert purge.delivered_at is None
@@ -121,7 +121,7 @@ def test_the_worker_delivers_purges_the_app_never_sent(settings, varnish):
     """The app died between the commit and the purge: only the rows know."""
     settings.VARNISH_NODES = [varnish.url]
     with transaction.atomic():
-        hashes_changed([MD5])
+        purge_queue(digests=[MD5])
 
     too_early = purging.purges_deliver_due()
     later = purging.purges_deliver_due(now=timezone.now() + purging.AFTER_COMMIT_GRACE)
@@ -134,7 +134,7 @@ def test_the_worker_delivers_purges_the_app_never_sent(settings, varnish):
 def test_a_node_back_from_the_dead_gets_the_backlog(settings, varnish, dead_node):
     settings.VARNISH_NODES = [dead_node]
     with transaction.atomic():
-        hashes_changed([MD5])
+        purge_queue(digests=[MD5])
     due = timezone.now() + purging.AFTER_COMMIT_GRACE
     assert purging.purges_deliver_due(now=due).failed == 2
 
@@ -156,7 +156,7 @@ def test_one_round_tries_an_unreachable_node_once(settings, dead_node):
     settings.VARNISH_NODES = [dead_node]
     for _ in range(3):
         with transaction.atomic():
-            hashes_changed([MD5])
+            purge_queue(digests=[MD5])
 
     round_ = purging.purges_deliver_due(now=timezone.now() + purging.AFTER_COMMIT_GRACE)
 
@@ -171,7 +171,7 @@ def test_one_round_tries_an_unreachable_node_once(settings, dead_node):
 def test_a_worker_that_died_mid_round_leaves_its_rows_for_the_next(settings, dead_node):
     settings.VARNISH_NODES = [dead_node]
     with transaction.atomic():
-        hashes_changed([MD5])
+        purge_queue(digests=[MD5])
     now = timezone.now() + purging.AFTER_COMMIT_GRACE
     # Taken by a worker (leased) that never reported back.
     PurgeRequest.objects.update(next_attempt_at=now + purging.LEASE)

@@ -16,14 +16,17 @@ from avatars.imaging.square import CropBox
 from avatars.models import Address, Avatar, ModerationState
 from avatars.services import (
     AddressTaken,
+    UploadChoices,
     address_add,
     address_verify,
     atomic_with_files,
     avatar_assign,
     avatar_delete,
     avatar_store,
+    avatar_upload,
 )
 from tests.conftest import decode, image_bytes, stored_files
+from tests.personas import Personas
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +176,21 @@ def test_a_successful_block_of_atomic_with_files_keeps_both():
 
     assert stored_files(media_root()) == [media_root() / "avatars/x/master.png"]
     assert User.objects.filter(email="bob@example.com").exists()
+
+
+def test_an_upload_assigned_to_someone_elses_address_keeps_no_avatar_and_no_files(
+    personas: Personas,
+):
+    files_before = stored_files(Path(settings.MEDIA_ROOT))
+    avatars_before = Avatar.objects.count()
+
+    with pytest.raises(PermissionError):
+        avatar_upload(
+            owner=personas.alice,
+            choices=UploadChoices(),
+            data=image_bytes(),
+            addresses=[personas.bob_address],
+        )
+
+    assert Avatar.objects.count() == avatars_before
+    assert stored_files(Path(settings.MEDIA_ROOT)) == files_before

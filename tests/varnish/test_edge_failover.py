@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_django.live_server_helper import LiveServer
 
-from accounts import services as account_services
+from avatars import services as account_services
 from tests.conftest import image_bytes, require_binary
 from tests.personas import Personas, make_personas
 from tests.varnish.conftest import Edge, address_of, close_to, colour_of, start_app_server

@@ -16,9 +16,9 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from accounts import services as account_services
 from accounts.models import User
 from avatars import moderation
+from avatars import services as account_services
 from avatars.imaging.square import CropBox
 from avatars.models import Address, ModerationState, PurgeRequest
 from avatars.services import address_add, address_verify, avatar_assign, avatar_delete, avatar_store
@@ -159,20 +159,20 @@ def test_verifying_an_address_shows_its_avatar_at_once(fresh_edge: Edge, people)
 
 # Changes after which Alice's address serves no avatar, so pages asking with d=404 get a 404.
 DEFAULT_AFTER: dict[str, Callable[[Personas], object]] = {
-    "a_higher_rating_to_pages_asking_for_g": lambda people: account_services.avatar_update(
+    "a_higher_rating_to_pages_asking_for_g": lambda people: account_services.avatar_edit(
         avatar=people.alice_avatar, rating="x", alt_text="", addresses=[people.alice_address]
     ),
-    "unassigning": lambda people: account_services.avatar_update(
+    "unassigning": lambda people: account_services.avatar_edit(
         avatar=people.alice_avatar, rating="g", alt_text="", addresses=[]
     ),
     "removing_an_address": lambda people: account_services.address_remove(
         address=people.alice_address
     ),
-    "hiding_the_avatar": lambda people: account_services.user_update_profile(
+    "hiding_the_avatar": lambda people: account_services.profile_update(
         user=people.alice, display_name="", display_name_public=False, hide_avatar=True
     ),
     "deleting_an_avatar": lambda people: avatar_delete(avatar=people.alice_avatar),
-    "deleting_the_account": lambda people: account_services.user_delete(user=people.alice),
+    "deleting_the_account": lambda people: account_services.account_delete(user=people.alice),
 }
 
 DEFAULT_AFTER_MODERATION: dict[str, Callable[[Personas, User], object]] = {
@@ -220,7 +220,7 @@ def test_making_the_display_name_public_redraws_initials_at_once(fresh_edge: Edg
     assert before.cache == "HIT"
 
     started = time.monotonic()
-    account_services.user_update_profile(
+    account_services.profile_update(
         user=people.charlie, display_name="Zed Quux", display_name_public=True, hide_avatar=False
     )
     elapsed = measure_until(

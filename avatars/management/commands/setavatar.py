@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from avatars.imaging.decode import UploadRejected
 from avatars.models import Rating
-from avatars.services import set_avatar_for_email
+from avatars.services import avatar_import
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot read {image}: {error.strerror}") from None
         try:
-            avatar = set_avatar_for_email(email=email, data=data, rating=rating, alt_text=alt)
+            avatar = avatar_import(email=email, data=data, rating=rating, alt_text=alt)
         except UploadRejected as error:
             raise CommandError(f"{image}: {error}") from None
         except ValidationError as error:

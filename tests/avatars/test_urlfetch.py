@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from accounts.urlfetch import FetchPolicy, FetchRefused, fetch, is_public_address
+from avatars.urlfetch import FetchPolicy, FetchRefused, fetch, is_public_address
 from tests.conftest import image_bytes
 
 OPEN = FetchPolicy(max_bytes=100_000, timeout=3, allow_loopback=True)
@@ -15,7 +15,7 @@ STRICT = FetchPolicy(max_bytes=100_000, timeout=3)
 
 @pytest.fixture
 def server():
-    from tests.accounts.conftest import ImageServer
+    from tests.conftest import ImageServer
 
     server = ImageServer()
     yield server

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from avatars.models import Avatar
-from tests.conftest import decode, image_bytes
+from tests.conftest import CommittingClient, decode, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +162,9 @@ def test_fetch_reports_a_refusal_as_json(alice_client, image_server):
 def test_fetch_needs_csrf_and_a_signed_in_person(personas):
     from django.test import Client
 
-    assert Client().post("/account/avatars/fetch/", {"url": "http://x"}).status_code == 302
+    assert (
+        CommittingClient().post("/account/avatars/fetch/", {"url": "http://x"}).status_code == 302
+    )
     client = Client(enforce_csrf_checks=True)
     client.force_login(personas.alice)
     assert client.post("/account/avatars/fetch/", {"url": "http://x"}).status_code == 403

@@ -61,7 +61,7 @@ def image_name(avatar: Avatar) -> str:
     return f"images/avatar-{avatar.pk}.{extension}"
 
 
-def account_zip(user: User) -> bytes:
+def data_export(*, user: User) -> bytes:
     data = account_data(user)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:

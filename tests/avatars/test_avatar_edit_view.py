@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from avatars.models import Address, Avatar, ModerationState
 from avatars.services import address_add, address_verify, avatar_store
-from tests.conftest import decode, image_bytes, stored_files
+from tests.conftest import CommittingClient, decode, image_bytes, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -82,10 +81,10 @@ def test_the_preview_is_for_its_owner_and_moderators_only(alice_client, personas
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert decode(response.content).size == (256, 256)
     assert "private" in response["Cache-Control"]
-    bob = Client()
+    bob = CommittingClient()
     bob.force_login(personas.bob)
     assert bob.get(url).status_code == 404
-    staff = Client()
+    staff = CommittingClient()
     staff.force_login(User.objects.create_user("mod@example.com", is_staff=True))
     assert staff.get(url).status_code == 200
 

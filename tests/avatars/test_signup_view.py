@@ -8,13 +8,13 @@ from django.test import Client
 
 from accounts.models import User
 from avatars.models import Address
-from tests.accounts.conftest import link_in
+from tests.conftest import CommittingClient, link_in
 
 pytestmark = pytest.mark.django_db
 
 
 def sign_up(email: str, client: Client | None = None):
-    return (client or Client()).post("/signup/", {"email": email}, follow=True)
+    return (client or CommittingClient()).post("/signup/", {"email": email}, follow=True)
 
 
 def test_it_creates_an_account_without_a_password_and_emails_a_confirmation_link():
@@ -32,7 +32,7 @@ def test_it_creates_an_account_without_a_password_and_emails_a_confirmation_link
 
 def test_opening_the_link_confirms_the_address_and_signs_in():
     sign_up("new@example.com")
-    client = Client()
+    client = CommittingClient()
     link = link_in(mail.outbox[0])
     assert "Confirm new@example.com" in client.get(link).content.decode()
     response = client.post(link, follow=True)
@@ -82,7 +82,7 @@ def test_repeated_sign_ups_send_one_email_a_minute():
 
 
 def test_it_refuses_a_malformed_address():
-    response = Client().post("/signup/", {"email": "nope"})
+    response = CommittingClient().post("/signup/", {"email": "nope"})
     assert response.status_code == 200
     assert "Enter a valid email address." in response.content.decode()
     assert not User.objects.exists()

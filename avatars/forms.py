@@ -1,0 +1,180 @@
+"""Forms for the avatar library's pages. They validate input; the workflows live in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
+
+from accounts.forms import EmailForm
+from accounts.models import User, normalise_email
+from avatars.imaging.square import CropBox
+from avatars.models import Address, Avatar, Rating
+from avatars.services import UploadChoices
+
+
+class CheckForm(EmailForm):
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
+    )
+
+
+class AddressForm(forms.Form):
+    email = forms.EmailField(
+        label="Another email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class AddressChoiceField(forms.ModelMultipleChoiceField[Address]):
+    def label_from_instance(self, obj: Address) -> str:
+        return obj.email if obj.is_verified else f"{obj.email} (not confirmed yet)"
+
+
+class AvatarSettingsForm(forms.Form):
+    """What a person chooses about an image: rating, description and where it shows."""
+
+    rating = forms.ChoiceField(
+        choices=Rating.choices, initial=Rating.G, widget=forms.RadioSelect, label="Rating"
+    )
+    alt_text = forms.CharField(
+        label="Description (alt text)",
+        max_length=250,
+        required=False,
+        help_text="What the picture shows, for people who cannot see it.",
+    )
+    addresses = AddressChoiceField(
+        queryset=Address.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Show for these addresses",
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["addresses"]
+        assert isinstance(field, AddressChoiceField)
+        field.queryset = Address.objects.filter(owner=user).order_by("-is_primary", "email")
+
+    def chosen_addresses(self) -> list[Address]:
+        chosen: QuerySet[Address] = self.cleaned_data["addresses"]
+        return list(chosen)
+
+
+class UploadForm(AvatarSettingsForm):
+    """An image from a file (also drag and drop or the camera, which the page's script turns
+    into a file) or from a URL, with the square chosen on the page."""
+
+    image = forms.FileField(
+        required=False,
+        label="Image file",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    url = forms.URLField(
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        label="…or the web address of an image",
+    )
+    crop_left = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    crop_top = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    crop_edge = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    quarter_turns = forms.IntegerField(
+        required=False, min_value=0, max_value=3, initial=0, widget=forms.HiddenInput
+    )
+
+    def clean_image(self) -> UploadedFile | None:
+        upload: UploadedFile | None = self.cleaned_data.get("image")
+        limit = settings.AVATAR_MAX_UPLOAD_BYTES
+        if upload is not None and upload.size is not None and upload.size > limit:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
+                f"{limit / 1_048_576:.0f} MB."
+            )
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if bool(cleaned.get("image")) == bool(cleaned.get("url")) and not self.errors:
+            raise forms.ValidationError("Choose an image file or give the address of one.")
+        return cleaned
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        # Preselect the addresses that show no image yet: the usual reason to upload.
+        bare = Address.objects.filter(owner=user, avatar__isnull=True)
+        kwargs.setdefault("initial", {"addresses": list(bare.values_list("pk", flat=True))})
+        super().__init__(*args, user=user, **kwargs)
+
+    def crop(self) -> CropBox | None:
+        left, top, edge = (self.cleaned_data.get(f"crop_{key}") for key in ("left", "top", "edge"))
+        if left is None or top is None or edge is None:
+            return None
+        return CropBox(left=left, top=top, edge=edge)
+
+    def choices(self) -> UploadChoices:
+        return UploadChoices(
+            rating=self.cleaned_data["rating"],
+            alt_text=self.cleaned_data["alt_text"],
+            crop=self.crop(),
+            quarter_turns=self.cleaned_data["quarter_turns"] or 0,
+        )
+
+    def file_bytes(self) -> bytes | None:
+        upload: UploadedFile | None = self.cleaned_data["image"]
+        if upload is None:
+            return None
+        # One byte over the limit is enough for decode to say the file is too big.
+        return bytes(upload.read(settings.AVATAR_MAX_UPLOAD_BYTES + 1))
+
+    def error_messages(self) -> list[str]:
+        return [str(message) for messages in self.errors.values() for message in messages]
+
+
+class AvatarEditForm(AvatarSettingsForm):
+    @classmethod
+    def for_avatar(cls, avatar: Avatar, data: Any = None) -> AvatarEditForm:
+        initial = {
+            "rating": avatar.rating,
+            "alt_text": avatar.alt_text,
+            "addresses": list(avatar.addresses.values_list("pk", flat=True)),
+        }
+        return cls(data, user=avatar.owner, initial=initial)
+
+
+class FetchForm(forms.Form):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+
+
+class ProfileForm(forms.ModelForm[User]):
+    class Meta:
+        model = User
+        fields = ["display_name", "display_name_public", "hide_avatar"]
+        labels = {
+            "display_name": "Display name",
+            "display_name_public": "Use my display name for initials images",
+            "hide_avatar": "Hide my avatars: every address shows the site's default image",
+        }
+        help_texts = {
+            "display_name_public": "Sites asking for d=initials show your initials from this name.",
+        }
+
+
+class DeleteAccountForm(forms.Form):
+    confirm = forms.CharField(
+        label="Type your sign-in address to confirm", max_length=254, strip=True
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_confirm(self) -> str:
+        typed = normalise_email(self.cleaned_data["confirm"])
+        if typed != self.user.email:
+            raise forms.ValidationError("That is not your sign-in address.")
+        return typed

@@ -1,0 +1,45 @@
+"""The apps depend on each other in one direction: avatars may import accounts, never the
+reverse. accounts knows people and signing in; avatars knows addresses, images and what a
+hash serves."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(source: Path) -> set[str]:
+    tree = ast.parse(source.read_text(), filename=str(source))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def imports_of_app(app: str, forbidden: str) -> list[str]:
+    return sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in (ROOT / app).rglob("*.py")
+        for name in imported_modules(path)
+        if name == forbidden or name.startswith(f"{forbidden}.")
+    )
+
+
+def test_no_accounts_module_imports_avatars():
+    assert imports_of_app("accounts", "avatars") == []
+
+
+def test_the_check_sees_an_import_inside_a_function(tmp_path):
+    module = tmp_path / "late.py"
+    module.write_text("def f():\n    from avatars import services\n    import avatars.models\n")
+    assert imported_modules(module) >= {"avatars", "avatars.services", "avatars.models"}
+
+
+def test_avatars_does_import_accounts_so_the_direction_is_one_way():
+    assert imports_of_app("avatars", "accounts") != []

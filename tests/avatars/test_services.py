@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 
 from accounts.models import User
 from avatars.imaging.decode import UploadRejected
@@ -194,3 +195,46 @@ def test_an_upload_assigned_to_someone_elses_address_keeps_no_avatar_and_no_file
 
     assert Avatar.objects.count() == avatars_before
     assert stored_files(Path(settings.MEDIA_ROOT)) == files_before
+
+
+def save_file(name: str) -> str:
+    return default_storage.save(f"avatars/x/{name}.png", ContentFile(image_bytes()))
+
+
+def test_a_nested_block_loses_its_files_when_the_outer_block_fails_later():
+    with pytest.raises(RuntimeError), atomic_with_files() as outer:
+        outer.append(save_file("outer"))
+        with atomic_with_files() as inner, atomic_with_files() as innermost:
+            inner.append(save_file("inner"))
+            innermost.append(save_file("innermost"))
+        raise RuntimeError("a later step of the outer block failed")
+
+    assert stored_files(media_root()) == []
+
+
+def test_a_nested_block_loses_its_files_when_a_savepoint_around_it_rolls_back():
+    with atomic_with_files() as outer:
+        outer.append(save_file("outer"))
+        try:
+            with transaction.atomic():
+                with atomic_with_files() as inner:
+                    inner.append(save_file("inner"))
+                    User.objects.create_user("bob@example.com")
+                raise RuntimeError("a step after the inner block failed; the outer goes on")
+        except RuntimeError:
+            pass
+
+    assert stored_files(media_root()) == [media_root() / "avatars/x/outer.png"]
+    assert not User.objects.filter(email="bob@example.com").exists()
+
+
+def test_nested_blocks_that_succeed_keep_every_file():
+    with atomic_with_files() as outer:
+        outer.append(save_file("outer"))
+        with atomic_with_files() as inner:
+            inner.append(save_file("inner"))
+
+    assert stored_files(media_root()) == [
+        media_root() / "avatars/x/inner.png",
+        media_root() / "avatars/x/outer.png",
+    ]

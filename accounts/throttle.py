@@ -27,7 +27,9 @@ EMAIL_COOLDOWN = timedelta(seconds=60)
 
 def allow_email(kind: str, address: str) -> bool:
     """True the first time in a cooldown window for this kind and address, False after."""
-    digest = salted_hmac("accounts.throttle.allow_email", normalise_email(address)).hexdigest()
+    digest = salted_hmac(
+        "accounts.throttle.allow_email", normalise_email(address), algorithm="sha256"
+    ).hexdigest()
     now = timezone.now()
     # Expired windows go first, which also keeps the table to the last minute's emails.
     EmailCooldown.objects.filter(sent_at__lte=now - EMAIL_COOLDOWN).delete()

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,6 +31,9 @@ from avatars import emails, urlfetch
 from avatars.freshness import addresses_served_changed, avatars_served_changed, user_served_changed
 from avatars.imaging import decode, encode, square
 from avatars.models import Address, Avatar, ModerationState, Rating
+
+# Every stored image lives under this folder of the storage backend.
+AVATAR_FOLDER = "avatars"
 
 
 class AddressTaken(ValueError):
@@ -250,6 +254,35 @@ def _delete_files_after_commit(names: list[str]) -> None:
     transaction.on_commit(lambda: delete_stored_files(names))
 
 
+def _stored_names(folder: str) -> Iterator[str]:
+    folders, files = default_storage.listdir(folder)
+    for name in files:
+        yield f"{folder}/{name}"
+    for sub in folders:
+        yield from _stored_names(f"{folder}/{sub}")
+
+
+def orphan_files_prune(*, grace: timedelta, dry_run: bool = False) -> list[str]:
+    """Delete stored avatar files that no Avatar row names (left by a crash between storing
+    and committing, or a rollback around the outermost `atomic_with_files`) and that are older
+    than `grace`, so the files of an upload still in its transaction are never touched.
+    Returns the names found; with `dry_run`, deletes nothing."""
+    if not default_storage.exists(AVATAR_FOLDER):
+        return []
+    cutoff = timezone.now() - grace
+    # Read after listing: a row committed meanwhile names a file already listed, not missed.
+    listed = list(_stored_names(AVATAR_FOLDER))
+    referenced = {name for pair in Avatar.objects.values_list("master", "preview") for name in pair}
+    orphans = [
+        name
+        for name in listed
+        if name not in referenced and default_storage.get_modified_time(name) < cutoff
+    ]
+    if not dry_run:
+        delete_stored_files(orphans)
+    return orphans
+
+
 # The avatar library
 
 
@@ -307,7 +340,7 @@ def avatar_store(
     preview_image = square.resize_square(master_image, min(square.PREVIEW_EDGE, master_image.width))
     preview_bytes = encode.encode(preview_image, fmt, for_storage=True)
 
-    folder = f"avatars/{owner.pk}/{uuid.uuid4().hex}"
+    folder = f"{AVATAR_FOLDER}/{owner.pk}/{uuid.uuid4().hex}"
     extension = encode.EXTENSIONS[fmt]
     with atomic_with_files() as written:
         written.append(

@@ -4,9 +4,9 @@ sent after the commit (the callbacks run here as a commit would run them)."""
 from __future__ import annotations
 
 import contextlib
+import io
 import socket
 import threading
-from typing import BinaryIO
 
 import pytest
 from django.core import mail
@@ -86,7 +86,7 @@ class SmtpListener:
                 if self.connections > self.refuse:
                     self._talk(conn.makefile("rwb"))
 
-    def _talk(self, stream: BinaryIO) -> None:
+    def _talk(self, stream: io.BufferedRWPair) -> None:
         def say(line: str) -> None:
             stream.write(f"{line}\r\n".encode())
             stream.flush()

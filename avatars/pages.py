@@ -89,7 +89,7 @@ def address_confirm(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "avatars/address_confirm.html", {"address": address})
     try:
-        services.address_verify(address=address)
+        services.address_confirm(address=address)
     except services.AddressTaken:
         messages.error(request, f"{address.email} was confirmed by another account first.")
         return redirect("dashboard" if request.user.is_authenticated else "home")

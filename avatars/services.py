@@ -128,7 +128,7 @@ def address_add(*, user: User, email: str) -> Address:
     return address
 
 
-def address_verify(*, address: Address) -> Address:
+def address_confirm(*, address: Address) -> Address:
     """Mark the address proven (the confirmation link's POST). The first verified address of
     an account becomes primary."""
     if address.is_verified:
@@ -468,7 +468,7 @@ def avatar_import(*, email: str, data: bytes, rating: str = Rating.G, alt_text: 
         avatar = avatar_store(owner=user, data=data, rating=rating, alt_text=alt_text)
         avatar.state = ModerationState.APPROVED  # an administrator chose it
         avatar.save(update_fields=["state"])
-        address = verified or address_verify(
+        address = verified or address_confirm(
             address=_address_get_or_create(user=user, email=normal)
         )
         previous = address.avatar

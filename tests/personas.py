@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from accounts.models import User
 from avatars.models import Address, Avatar
-from avatars.services import address_verify, avatar_assign, avatar_store
+from avatars.services import address_confirm, avatar_assign, avatar_store
 from tests.conftest import image_bytes
 
 
@@ -24,7 +24,7 @@ class Personas:
 def make_personas() -> Personas:
     alice = User.objects.create_user("alice@example.com", "alice-password-1")
     # Rows rather than `address_add`, which would email a confirmation and start its cooldown.
-    alice_address = address_verify(
+    alice_address = address_confirm(
         address=Address.objects.create(owner=alice, email="alice@example.com")
     )
     alice_avatar = avatar_store(owner=alice, data=image_bytes((400, 400), (20, 120, 220)))

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from accounts.tokens import MAGIC_LINK_LIFETIME, MagicLinkTokenGenerator
-from avatars.services import address_add, address_verify
+from avatars.services import address_add, address_confirm
 from tests.conftest import CommittingClient, html_of, link_in
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_it_emails_a_link_that_signs_in_once(personas):
 
 
 def test_any_confirmed_address_of_the_account_can_ask(personas):
-    address_verify(address=address_add(user=personas.alice, email="work@example.com"))
+    address_confirm(address=address_add(user=personas.alice, email="work@example.com"))
     ask_for_link("work@example.com")
     assert mail.outbox[0].to == ["work@example.com"]
     response = CommittingClient().post(link_in(mail.outbox[0]), follow=True)

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from avatars.models import Address
-from avatars.services import address_add, address_verify
+from avatars.services import address_add, address_confirm
 from avatars.tokens import ADDRESS_CONFIRMATION_LIFETIME, AddressConfirmationTokenGenerator
 from tests.conftest import CommittingClient, link_in
 
@@ -28,7 +28,7 @@ def test_adding_an_address_emails_it_a_confirmation_link(alice_client, personas)
 
 
 def test_an_address_confirmed_by_another_account_cannot_be_claimed(alice_client, personas):
-    address_verify(address=address_add(user=personas.charlie, email="taken@example.com"))
+    address_confirm(address=address_add(user=personas.charlie, email="taken@example.com"))
     response = alice_client.post("/account/addresses/add/", {"email": "taken@example.com"})
     assert "already confirmed by another account" in response.content.decode()
     assert not Address.objects.filter(owner=personas.alice, email="taken@example.com").exists()
@@ -65,7 +65,7 @@ def test_confirming_a_second_address_signs_nobody_in(personas, django_capture_on
 def test_when_someone_else_confirmed_first_the_link_says_so(alice_client, personas):
     alice_client.post("/account/addresses/add/", {"email": "race@example.com"})
     link = link_in(mail.outbox[0])
-    address_verify(address=address_add(user=personas.charlie, email="race@example.com"))
+    address_confirm(address=address_add(user=personas.charlie, email="race@example.com"))
     response = alice_client.post(link, follow=True)
     assert "was confirmed by another account first" in response.content.decode()
     assert not Address.objects.get(owner=personas.alice, email="race@example.com").is_verified
@@ -88,7 +88,7 @@ def test_resend_sends_a_new_link_but_not_twice_a_minute(bob_client, personas):
 
 
 def test_removing_an_address_hands_primary_on_and_purges(alice_client, personas, queued_purges):
-    work = address_verify(address=address_add(user=personas.alice, email="work@example.com"))
+    work = address_confirm(address=address_add(user=personas.alice, email="work@example.com"))
     alice_client.post(f"/account/addresses/{personas.alice_address.pk}/remove/")
     assert not Address.objects.filter(pk=personas.alice_address.pk).exists()
     work.refresh_from_db()
@@ -97,7 +97,7 @@ def test_removing_an_address_hands_primary_on_and_purges(alice_client, personas,
 
 
 def test_make_primary_needs_a_confirmed_address(alice_client, personas):
-    work = address_verify(address=address_add(user=personas.alice, email="work@example.com"))
+    work = address_confirm(address=address_add(user=personas.alice, email="work@example.com"))
     pending = address_add(user=personas.alice, email="later@example.com")
     alice_client.post(f"/account/addresses/{work.pk}/primary/")
     work.refresh_from_db()

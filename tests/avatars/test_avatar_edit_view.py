@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from avatars.models import Address, Avatar, ModerationState
-from avatars.services import address_add, address_verify, avatar_store
+from avatars.services import address_add, address_confirm, avatar_store
 from tests.conftest import CommittingClient, decode, image_bytes, stored_files
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def test_it_saves_rating_and_text_and_purges_the_hashes(alice_client, personas, 
 
 
 def test_it_moves_the_image_between_addresses(alice_client, personas, queued_purges):
-    work = address_verify(address=address_add(user=personas.alice, email="work@example.com"))
+    work = address_confirm(address=address_add(user=personas.alice, email="work@example.com"))
     edit(alice_client, personas.alice_avatar, addresses=[work.pk])
     work.refresh_from_db()
     personas.alice_address.refresh_from_db()

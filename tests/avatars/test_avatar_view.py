@@ -17,7 +17,7 @@ from PIL import Image, ImageChops
 from avatars import renditions
 from avatars.defaults import render_default
 from avatars.models import Address, Avatar, ModerationState
-from avatars.services import address_add, address_verify, avatar_assign, avatar_store
+from avatars.services import address_add, address_confirm, avatar_assign, avatar_store
 from avatars.views import avatar
 from tests.conftest import decode, image_bytes
 from tests.personas import Personas, make_personas
@@ -371,7 +371,7 @@ def test_moderation_decides_what_shows(client, settings, people, state, moderati
 
 
 def test_a_verified_address_without_an_avatar_gets_the_default(client, people):
-    address = address_verify(address=address_add(user=people.charlie, email="c@example.com"))
+    address = address_confirm(address=address_add(user=people.charlie, email="c@example.com"))
     response = client.get(url(address.sha256, d="identicon"))
     assert shows_default(response, "identicon", address.sha256)
     assert response["xkey"] == f"{address.md5} {address.sha256}"

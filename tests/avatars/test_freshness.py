@@ -41,7 +41,7 @@ class World:
 def world(settings) -> World:
     settings.VARNISH_NODES = ["http://127.0.0.1:9"]  # closed: nothing is delivered
     people = make_personas()
-    charlies = services.address_verify(
+    charlies = services.address_confirm(
         address=Address.objects.create(owner=people.charlie, email="c@example.com")
     )
     moderator = User.objects.create_user("mod@example.com", is_staff=True)
@@ -81,7 +81,7 @@ def assign_another(w: World) -> None:
 
 
 def verify_bobs(w: World) -> None:
-    services.address_verify(address=w.people.bob_address)
+    services.address_confirm(address=w.people.bob_address)
 
 
 def edit(w: World, *, rating: str, shown: bool) -> None:
@@ -171,7 +171,7 @@ def test_each_change_queues_a_purge_and_its_echo_of_both_digests(world: World, k
 
 NO_CHANGE: dict[str, Callable[[World], object]] = {
     "primary_changed": lambda w: services.address_primary(
-        address=services.address_verify(
+        address=services.address_confirm(
             address=Address.objects.create(owner=w.people.alice, email="work@example.com")
         )
     ),

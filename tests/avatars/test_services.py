@@ -19,7 +19,7 @@ from avatars.services import (
     AddressTaken,
     UploadChoices,
     address_add,
-    address_verify,
+    address_confirm,
     atomic_with_files,
     avatar_assign,
     avatar_delete,
@@ -50,7 +50,7 @@ def test_address_add_is_unverified_and_idempotent(alice):
 
 def test_address_add_refuses_an_address_verified_elsewhere(alice):
     bob = User.objects.create_user("bob@example.com")
-    address_verify(address=address_add(user=bob, email="shared@example.com"))
+    address_confirm(address=address_add(user=bob, email="shared@example.com"))
     with pytest.raises(AddressTaken):
         address_add(user=alice, email="SHARED@example.com")
 
@@ -62,8 +62,8 @@ def test_address_add_refuses_a_malformed_address(alice):
 
 
 def test_verifying_the_first_address_makes_it_primary(alice):
-    first = address_verify(address=address_add(user=alice, email="one@example.com"))
-    second = address_verify(address=address_add(user=alice, email="two@example.com"))
+    first = address_confirm(address=address_add(user=alice, email="one@example.com"))
+    second = address_confirm(address=address_add(user=alice, email="two@example.com"))
     assert first.is_primary and not second.is_primary
     assert first.verified_at is not None
 
@@ -71,9 +71,9 @@ def test_verifying_the_first_address_makes_it_primary(alice):
 def test_verifying_a_claimed_address_fails_when_someone_proved_it_first(alice):
     bob = User.objects.create_user("bob@example.com")
     alices_claim = address_add(user=alice, email="shared@example.com")
-    address_verify(address=address_add(user=bob, email="shared@example.com"))
+    address_confirm(address=address_add(user=bob, email="shared@example.com"))
     with pytest.raises(AddressTaken):
-        address_verify(address=alices_claim)
+        address_confirm(address=alices_claim)
     alices_claim.refresh_from_db()
     assert alices_claim.verified_at is None
 
@@ -132,7 +132,7 @@ def test_store_refuses_a_bad_rating_and_writes_nothing(alice):
 
 
 def test_assign_shows_the_avatar_for_the_owners_addresses(alice):
-    address = address_verify(address=address_add(user=alice, email="alice@example.com"))
+    address = address_confirm(address=address_add(user=alice, email="alice@example.com"))
     avatar = avatar_store(owner=alice, data=image_bytes())
     avatar_assign(avatar=avatar, addresses=[address])
     address.refresh_from_db()
@@ -150,7 +150,7 @@ def test_assign_refuses_someone_elses_address(alice):
 
 
 def test_delete_removes_the_files_and_unassigns(alice, django_capture_on_commit_callbacks):
-    address = address_verify(address=address_add(user=alice, email="alice@example.com"))
+    address = address_confirm(address=address_add(user=alice, email="alice@example.com"))
     avatar = avatar_store(owner=alice, data=image_bytes())
     avatar_assign(avatar=avatar, addresses=[address])
     with django_capture_on_commit_callbacks(execute=True):

@@ -59,9 +59,9 @@ def test_signing_up_again_before_confirming_resends_the_confirmation(personas):
 
 
 def test_an_address_confirmed_on_another_account_reaches_that_accounts_owner(personas):
-    from avatars.services import address_add, address_verify
+    from avatars.services import address_add, address_confirm
 
-    address_verify(address=address_add(user=personas.charlie, email="shared@example.com"))
+    address_confirm(address=address_add(user=personas.charlie, email="shared@example.com"))
     sign_up("shared@example.com")
     assert not User.objects.filter(email="shared@example.com").exists()
     assert "already has an account" in mail.outbox[0].body

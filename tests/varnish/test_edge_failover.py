@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_django.live_server_helper import LiveServer
 
-from avatars import services as account_services
+from avatars import services
 from tests.conftest import image_bytes, require_binary
 from tests.personas import Personas, make_personas
 from tests.varnish.conftest import Edge, address_of, close_to, colour_of, start_app_server
@@ -98,10 +98,10 @@ def test_a_stale_object_is_served_at_once_and_refreshed_in_the_background(
     assert cluster.get(path).cache == "MISS"
     # A change the edge is not told about (no purge), so only expiry can reveal it.
     settings.VARNISH_NODES = []
-    account_services.avatar_upload(
+    services.avatar_upload(
         owner=people.alice,
         data=image_bytes((300, 300), RED),
-        choices=account_services.UploadChoices(),
+        choices=services.UploadChoices(),
         addresses=[people.alice_address],
     )
     time.sleep(1.2)

@@ -17,11 +17,16 @@ from django.core.management import call_command
 from PIL import Image
 
 from accounts.models import User
-from avatars import moderation
-from avatars import services as account_services
+from avatars import moderation, services
 from avatars.imaging.square import CropBox
 from avatars.models import Address, ModerationState, PurgeRequest
-from avatars.services import address_add, address_verify, avatar_assign, avatar_delete, avatar_store
+from avatars.services import (
+    address_add,
+    address_confirm,
+    avatar_assign,
+    avatar_delete,
+    avatar_store,
+)
 from tests.conftest import image_bytes
 from tests.personas import Personas, make_personas
 from tests.varnish.conftest import Edge, close_to, colour_of, measure_until
@@ -98,14 +103,14 @@ def assert_upload_shows_red(
     people: Personas,
     *,
     data: Callable[[], bytes],
-    choices: account_services.UploadChoices,
+    choices: services.UploadChoices,
 ) -> None:
     assert_change_visible(
         edge,
         people.alice_address,
         before=ALICE_BLUE,
         after=RED,
-        change=lambda: account_services.avatar_upload(
+        change=lambda: services.avatar_upload(
             owner=people.alice, data=data(), choices=choices, addresses=[people.alice_address]
         ),
     )
@@ -113,7 +118,7 @@ def assert_upload_shows_red(
 
 def test_an_upload_shows_at_once(fresh_edge: Edge, people):
     assert_upload_shows_red(
-        fresh_edge, people, data=lambda: solid(RED), choices=account_services.UploadChoices()
+        fresh_edge, people, data=lambda: solid(RED), choices=services.UploadChoices()
     )
 
 
@@ -128,7 +133,7 @@ def test_a_cropped_upload_shows_the_chosen_square_at_once(fresh_edge: Edge, peop
         fresh_edge,
         people,
         data=data.getvalue,
-        choices=account_services.UploadChoices(crop=CropBox(left=200, top=0, edge=200)),
+        choices=services.UploadChoices(crop=CropBox(left=200, top=0, edge=200)),
     )
 
 
@@ -153,26 +158,24 @@ def test_verifying_an_address_shows_its_avatar_at_once(fresh_edge: Edge, people)
         people.bob_address,
         before=NO_AVATAR,
         after=RED,
-        change=lambda: address_verify(address=people.bob_address),
+        change=lambda: address_confirm(address=people.bob_address),
     )
 
 
 # Changes after which Alice's address serves no avatar, so pages asking with d=404 get a 404.
 DEFAULT_AFTER: dict[str, Callable[[Personas], object]] = {
-    "a_higher_rating_to_pages_asking_for_g": lambda people: account_services.avatar_edit(
+    "a_higher_rating_to_pages_asking_for_g": lambda people: services.avatar_edit(
         avatar=people.alice_avatar, rating="x", alt_text="", addresses=[people.alice_address]
     ),
-    "unassigning": lambda people: account_services.avatar_edit(
+    "unassigning": lambda people: services.avatar_edit(
         avatar=people.alice_avatar, rating="g", alt_text="", addresses=[]
     ),
-    "removing_an_address": lambda people: account_services.address_remove(
-        address=people.alice_address
-    ),
-    "hiding_the_avatar": lambda people: account_services.profile_update(
+    "removing_an_address": lambda people: services.address_remove(address=people.alice_address),
+    "hiding_the_avatar": lambda people: services.profile_update(
         user=people.alice, display_name="", display_name_public=False, hide_avatar=True
     ),
     "deleting_an_avatar": lambda people: avatar_delete(avatar=people.alice_avatar),
-    "deleting_the_account": lambda people: account_services.account_delete(user=people.alice),
+    "deleting_the_account": lambda people: services.account_delete(user=people.alice),
 }
 
 DEFAULT_AFTER_MODERATION: dict[str, Callable[[Personas, User], object]] = {
@@ -213,14 +216,14 @@ def test_a_moderators_change_shows_the_default_at_once(fresh_edge: Edge, people,
 
 
 def test_making_the_display_name_public_redraws_initials_at_once(fresh_edge: Edge, people):
-    address = address_verify(address=address_add(user=people.charlie, email="c@example.com"))
+    address = address_confirm(address=address_add(user=people.charlie, email="c@example.com"))
     path = f"/avatar/{address.sha256}?d=initials&s=64"
     fresh_edge.get(path)
     before = fresh_edge.get(path)
     assert before.cache == "HIT"
 
     started = time.monotonic()
-    account_services.profile_update(
+    services.profile_update(
         user=people.charlie, display_name="Zed Quux", display_name_public=True, hide_avatar=False
     )
     elapsed = measure_until(
@@ -240,7 +243,7 @@ def test_a_purge_queued_while_varnish_is_down_is_delivered_when_it_comes_back(
     varnish.stop()
 
     # The change commits; its purge cannot reach the node and stays queued.
-    account_services.address_remove(address=address)
+    services.address_remove(address=address)
     queued = PurgeRequest.objects.filter(delivered_at__isnull=True, attempts=1).get()
     assert address.md5 in queued.digests.split()
     assert "ConnectionRefused" in queued.last_error

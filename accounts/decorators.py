@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -18,7 +19,7 @@ def anonymous_only(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
-            return redirect("dashboard")
+            return redirect(settings.LOGIN_REDIRECT_URL)
         return view(request, *args, **kwargs)
 
     return wrapped

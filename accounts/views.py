@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -41,7 +42,7 @@ def magic_link_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRes
     if request.method == "POST":
         login(request, user, backend=LINK_BACKEND)
         messages.success(request, f"Signed in as {user.email}.")
-        return redirect("dashboard")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/magic_link_confirm.html", {"link_user": user})
 
 

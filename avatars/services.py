@@ -220,6 +220,7 @@ def atomic_with_files() -> Iterator[list[str]]:
     try:
         with transaction.atomic():
             yield block.written
+            _delete_rolled_back(block)
             if len(stack) > 1:
 
                 def marker() -> None:
@@ -227,8 +228,6 @@ def atomic_with_files() -> Iterator[list[str]]:
 
                 transaction.on_commit(marker)
                 stack[-2].inner.append((marker, block.files()))
-            else:
-                _delete_rolled_back(block)
     except BaseException:
         delete_stored_files(block.files())
         raise
@@ -237,6 +236,7 @@ def atomic_with_files() -> Iterator[list[str]]:
 
 
 def _delete_rolled_back(block: _FilesBlock) -> None:
+    """Delete the files of inner blocks whose marker Django dropped with a savepoint."""
     pending = {id(entry[1]) for entry in connection.run_on_commit}
     for marker, names in block.inner:
         if id(marker) not in pending:

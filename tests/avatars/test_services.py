@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -226,6 +227,22 @@ def test_a_nested_block_loses_its_files_when_a_savepoint_around_it_rolls_back():
 
     assert stored_files(media_root()) == [media_root() / "avatars/x/outer.png"]
     assert not User.objects.filter(email="bob@example.com").exists()
+
+
+def test_a_savepoint_rolled_back_two_levels_down_loses_only_its_files():
+    with atomic_with_files() as outer:
+        outer.append(save_file("outer"))
+        with atomic_with_files() as middle:
+            middle.append(save_file("middle"))
+            with contextlib.suppress(RuntimeError), transaction.atomic():
+                with atomic_with_files() as inner:
+                    inner.append(save_file("inner"))
+                raise RuntimeError("a step after the inner block failed")
+
+    assert stored_files(media_root()) == [
+        media_root() / "avatars/x/middle.png",
+        media_root() / "avatars/x/outer.png",
+    ]
 
 
 def test_nested_blocks_that_succeed_keep_every_file():

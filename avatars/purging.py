@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import http.client
 import logging
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -62,6 +64,39 @@ class DeliveryPass:
     failed: int = 0
 
 
+class _NodeHealth:
+    """Per process: the nodes that last failed to take a purge. A node going down and coming
+    back is logged once each, however many purges and rounds the outage spans."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.down: dict[str, float] = {}
+
+    def failed(self, node: str, error: str) -> None:
+        with self.lock:
+            first = node not in self.down
+            self.down.setdefault(node, time.monotonic())
+        if first:
+            logger.warning(
+                "Varnish node %s is not taking purges (%s); they stay queued and are retried",
+                node,
+                error,
+            )
+
+    def answered(self, node: str) -> None:
+        if node not in self.down:  # the common case, without the lock
+            return
+        with self.lock:
+            since = self.down.pop(node, None)
+        if since is not None:
+            logger.warning(
+                "Varnish node %s takes purges again after %.1f s", node, time.monotonic() - since
+            )
+
+
+node_health = _NodeHealth()
+
+
 def varnish_nodes() -> list[str]:
     return [node.rstrip("/") for node in settings.VARNISH_NODES]
 
@@ -104,9 +139,11 @@ def purge_deliver(*, purge: PurgeRequest, delivery: DeliveryPass, parallel: bool
     for node, error in zip(targets, outcomes, strict=True):
         errors[node] = error
         if error:
-            # Once per node and round; the rows it then skips only say so.
-            logger.warning("Varnish node %s did not take a purge: %s", node, error)
+            # The rest of this round skips the node; the log says so once per outage.
             delivery.down[node] = error
+            node_health.failed(node, error)
+        else:
+            node_health.answered(node)
     failures = {node: error for node, error in errors.items() if error}
     now = timezone.now()
     purge.attempts += 1

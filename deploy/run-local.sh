@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # `make run`: gunicorn on HOST:PORT with the settings of deploy/gunicorn.conf.py and, when
 # varnishd is installed, Varnish with deploy/varnish/default.vcl on HOST:VARNISH_PORT in front
-# of it, plus the purge worker. gunicorn stays in the foreground; stopping it stops the rest.
+# of it, plus the purge worker (restarted if it ever exits). gunicorn stays in the foreground;
+# stopping it stops the rest.
+#
+# The configuration chosen here (the Varnish node to purge, SITE_URL for this PORT, and every
+# variable of .env.example set in this environment) is written to $VAR_DIR/run.env while it
+# runs: gravatar/settings.py reads it below the real environment, so `manage.py setavatar`,
+# the shell or the admin in another terminal purge this Varnish and link to this server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 VARNISH_PORT="${VARNISH_PORT:-6081}"
+VAR_DIR="${VAR_DIR:-$PWD/var}"
 export HOST PORT
+export SITE_URL="${SITE_URL:-http://$HOST:$PORT}"
+run_env="$VAR_DIR/run.env"
 
 varnishd_bin="$(command -v varnishd || true)"
 if [ -z "$varnishd_bin" ] && [ -x /usr/sbin/varnishd ]; then
@@ -19,6 +28,7 @@ workdir=""
 varnish_pid=""
 worker_pid=""
 cleanup() {
+  rm -f "$run_env"
   [ -n "$worker_pid" ] && kill "$worker_pid" 2>/dev/null || true
   [ -n "$varnish_pid" ] && kill "$varnish_pid" 2>/dev/null || true
   [ -n "$worker_pid" ] && wait "$worker_pid" 2>/dev/null || true
@@ -26,6 +36,25 @@ cleanup() {
   [ -n "$workdir" ] && rm -rf "$workdir"
 }
 trap cleanup EXIT
+
+# Runs the purge worker until TERM; a worker that exits anyway (a bug, a lost database it
+# could not survive) is started again after a pause that grows with each quick exit.
+supervise_worker() {
+  local child="" status pause=1 started
+  trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM
+  while true; do
+    started=$SECONDS
+    .venv/bin/python manage.py purge_worker &
+    child=$!
+    status=0
+    wait "$child" || status=$?
+    child=""
+    if [ $((SECONDS - started)) -gt 60 ]; then pause=1; fi
+    echo "purge worker exited with status $status; restarting it in ${pause} s" >&2
+    sleep "$pause"
+    pause=$((pause < 30 ? pause * 2 : 30))
+  done
+}
 
 if [ -n "$varnishd_bin" ]; then
   workdir="$(mktemp -d)"
@@ -40,7 +69,27 @@ if [ -n "$varnishd_bin" ]; then
   varnish_pid=$!
   # The app purges this node on every change; the worker retries what it could not send.
   export VARNISH_NODES="${VARNISH_NODES:-http://127.0.0.1:$VARNISH_PORT}"
-  .venv/bin/python manage.py purge_worker &
+fi
+
+# Every variable the settings read that this environment sets, for the other processes of
+# this checkout (private: it may hold secrets). Values with a newline cannot be written.
+mkdir -p "$VAR_DIR"
+(
+  umask 077
+  echo "# Written by deploy/run-local.sh while it runs; removed when it stops."
+  echo "RUN_LOCAL_PID=$$"
+  for name in $(sed -n 's/^#\{0,1\} *\([A-Z][A-Z0-9_]*\)=.*/\1/p' .env.example | sort -u); do
+    for variable in "$name" "${name}_FILE"; do
+      if [ -n "${!variable+x}" ] && [[ "${!variable}" != *$'\n'* ]]; then
+        printf '%s=%s\n' "$variable" "${!variable}"
+      fi
+    done
+  done
+) > "$run_env.tmp"
+mv "$run_env.tmp" "$run_env"
+
+if [ -n "$varnish_pid" ]; then
+  supervise_worker &
   worker_pid=$!
   echo "Varnish on http://$HOST:$VARNISH_PORT/ in front of gunicorn on http://$HOST:$PORT/"
   echo "(avatars cached and purged on change; the purge worker is running)"
@@ -48,6 +97,7 @@ else
   echo "varnishd is not installed: serving without the cache tier (make test installs it)."
   echo "Serving on http://$HOST:$PORT/"
 fi
+echo "Links in emails point to $SITE_URL; other commands in this checkout use $run_env."
 
 # In the background only so that a TERM to this script reaches gunicorn at once (bash defers
 # traps while a foreground command runs); the script lives exactly as long as gunicorn.

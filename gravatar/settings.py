@@ -6,6 +6,7 @@ SQLite and media under `var/`, console email, DEBUG off.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -25,16 +26,54 @@ class ImproperlyConfiguredEnv(ValueError):
     """A variable is set to a value the service cannot use; raised at start-up, never later."""
 
 
+# What `make run` chose for this checkout (deploy/run-local.sh writes it under VAR_DIR while it
+# runs and removes it when it stops): read below the real environment, so that a management
+# command, the shell or the worker started in another terminal uses the configuration of the
+# server beside it (its Varnish nodes to purge, its SITE_URL, its database).
+RUN_ENV_FILE = "run.env"
+_run_env: dict[str, str] = {}
+
+
+def read_run_env(path: Path) -> dict[str, str]:
+    """NAME=value lines; blank lines and # comments are skipped. A file left behind by a
+    `make run` that was killed (its RUN_LOCAL_PID is gone) is ignored."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return {}
+    values = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip() and not name.lstrip().startswith("#"):
+            values[name.strip()] = value
+    writer = values.pop("RUN_LOCAL_PID", "")
+    if writer.isdigit():
+        try:
+            os.kill(int(writer), 0)
+        except ProcessLookupError:
+            return {}
+        except PermissionError:  # alive, under another user
+            pass
+    return values
+
+
+def _lookup(name: str) -> str | None:
+    """The real environment first, then what `make run` wrote for this checkout."""
+    value = os.environ.get(name)
+    return value if value is not None else _run_env.get(name)
+
+
 def env_str(name: str, default: str = "") -> str:
     """A string, also readable from the file named by NAME_FILE (Docker and Kubernetes secrets)."""
-    file_name = os.environ.get(f"{name}_FILE")
+    file_name = _lookup(f"{name}_FILE")
     if file_name:
         return Path(file_name).read_text().strip()
-    return os.environ.get(name, default)
+    value = _lookup(name)
+    return default if value is None else value
 
 
 def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _lookup(name)
     if raw is None or raw.strip() == "":
         return default
     value = raw.strip().lower()
@@ -46,7 +85,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = os.environ.get(name)
+    raw = _lookup(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -59,11 +98,12 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    raw = _lookup(name)
+    return [item.strip() for item in (default if raw is None else raw).split(",") if item.strip()]
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = os.environ.get(name, default).strip().lower() or default
+    value = (_lookup(name) or default).strip().lower() or default
     if value not in choices:
         raise ImproperlyConfiguredEnv(f"{name}={value!r} is not one of {', '.join(choices)}")
     return value
@@ -116,6 +156,7 @@ def load_or_create_secret_key(var_dir: Path) -> str:
 
 
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+_run_env.update(read_run_env(VAR_DIR / RUN_ENV_FILE))
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY") or load_or_create_secret_key(VAR_DIR)
@@ -147,6 +188,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "avatars.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "gravatar.urls"
@@ -200,6 +242,18 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 # The login form's field is "username" (Django's AuthenticationForm), whatever USERNAME_FIELD is;
 # without this, axes looks for "email", finds nothing and never locks an account.
 AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
+# Behind Varnish every request comes from the proxy; the client's address is the one the proxy
+# puts in X-Forwarded-For, believed only from these addresses or networks (make run's Varnish
+# is on loopback). Without this, five wrong passwords from anywhere would lock anyone out.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(
+            f"TRUSTED_PROXIES entry {_proxy!r} is not an IP address or network"
+        ) from None
+AXES_CLIENT_IP_CALLABLE = "avatars.client_address.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -246,9 +300,19 @@ STORAGES = {
 }
 
 REDIS_URL = env_str("REDIS_URL")
+# Redis is a cache here: a Redis that is slow, frozen or gone must cost a request at most this
+# long (connect and each reply), after which the cache counts as a miss (avatars/cache.py).
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 250, minimum=1)
 if REDIS_URL:
     CACHES: dict[str, Any] = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "avatars.cache.FaultTolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_MS / 1000,
+                "socket_timeout": REDIS_TIMEOUT_MS / 1000,
+            },
+        }
     }
 else:
     CACHES = {
@@ -257,6 +321,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
+
+# Sessions live in the database, never in the cache: a Redis outage must not sign anyone out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:

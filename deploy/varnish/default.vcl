@@ -46,6 +46,9 @@ sub vcl_recv {
     }
     set req.backend_hint = app.backend();
     if (req.method != "GET" && req.method != "HEAD") {
+        # The client's address for the app's login throttling (TRUSTED_PROXIES), replacing
+        # whatever the client claimed; cached paths need none.
+        set req.http.X-Forwarded-For = client.ip;
         return (pass);
     }
     if (str.startswith(req.url, "/avatar/")) {
@@ -67,6 +70,7 @@ sub vcl_recv {
         return (hash);
     }
     # Account pages, the admin, health checks, forms: always from the app.
+    set req.http.X-Forwarded-For = client.ip;
     return (pass);
 }
 

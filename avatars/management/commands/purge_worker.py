@@ -10,18 +10,23 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from avatars.outage import OUTAGE_ERRORS, connections_reset
 from avatars.purging import purges_deliver_due, purges_prune
 
 logger = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 60
+# While the database is unreachable: 1, 2, 4 ... seconds between attempts, never more than
+# this, so the queue moves again within seconds of the database coming back.
+MAX_DATABASE_RETRY_SECONDS = 10.0
 
 
 class Command(BaseCommand):
     help = (
         "Deliver queued Varnish purges: those the app could not send right after the commit "
         "(a node was down, or the app died first) and the delayed second purge of every "
-        "change. Runs until stopped; --once for one round."
+        "change. Runs until stopped, through database and Varnish outages; --once for one "
+        "round."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,12 +43,40 @@ class Command(BaseCommand):
             if not settings.VARNISH_NODES:
                 logger.info("VARNISH_NODES is empty: nothing is queued, nothing to deliver")
         last_prune = 0.0
+        failing_since: float | None = None
+        retry_in = 1.0
         while True:
-            delivery = purges_deliver_due()
-            if once or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
-                purges_prune()
-                last_prune = time.monotonic()
-            if delivery.delivered or delivery.failed:
+            try:
+                delivery = purges_deliver_due()
+                if once or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                    purges_prune()
+                    last_prune = time.monotonic()
+            except OUTAGE_ERRORS as error:
+                if once:
+                    raise
+                # The connection is dead or was never made; the next round connects afresh.
+                connections_reset()
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    logger.error(
+                        "purge worker: database unreachable (%s: %s); retrying every %.0f s "
+                        "at most",
+                        type(error).__name__,
+                        str(error).strip(),
+                        MAX_DATABASE_RETRY_SECONDS,
+                    )
+                if stop.wait(retry_in):
+                    return
+                retry_in = min(retry_in * 2, MAX_DATABASE_RETRY_SECONDS)
+                continue
+            if failing_since is not None:
+                logger.warning(
+                    "purge worker: database reachable again after %.1f s",
+                    time.monotonic() - failing_since,
+                )
+                failing_since, retry_in = None, 1.0
+            # Not for rounds that only failed: a node's outage is logged once (purging.py).
+            if delivery.delivered:
                 logger.info(
                     "purges: %d delivered, %d to retry", delivery.delivered, delivery.failed
                 )

@@ -82,6 +82,8 @@ class _NodeHealth:
                 node,
                 error,
             )
+        else:
+            logger.debug("Varnish node %s still not taking purges: %s", node, error)
 
     def answered(self, node: str) -> None:
         if node not in self.down:  # the common case, without the lock

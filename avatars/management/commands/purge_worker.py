@@ -65,6 +65,8 @@ class Command(BaseCommand):
                         str(error).strip(),
                         MAX_DATABASE_RETRY_SECONDS,
                     )
+                else:
+                    logger.debug("purge worker: database still unreachable: %s", error)
                 if stop.wait(retry_in):
                     return
                 retry_in = min(retry_in * 2, MAX_DATABASE_RETRY_SECONDS)

@@ -155,6 +155,20 @@ def load_or_create_secret_key(var_dir: Path) -> str:
     return key
 
 
+def redis_cache(url: str, *, timeout_ms: int) -> dict[str, Any]:
+    """The CACHES entry for a Redis: a cache that misses, never fails, when Redis is frozen or
+    gone (avatars/cache.py), and whose every call waits at most `timeout_ms` to connect and as
+    long for each reply."""
+    return {
+        "BACKEND": "avatars.cache.FaultTolerantRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "socket_connect_timeout": timeout_ms / 1000,
+            "socket_timeout": timeout_ms / 1000,
+        },
+    }
+
+
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 _run_env.update(read_run_env(VAR_DIR / RUN_ENV_FILE))
 
@@ -300,20 +314,9 @@ STORAGES = {
 }
 
 REDIS_URL = env_str("REDIS_URL")
-# Redis is a cache here: a Redis that is slow, frozen or gone must cost a request at most this
-# long (connect and each reply), after which the cache counts as a miss (avatars/cache.py).
 REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 250, minimum=1)
 if REDIS_URL:
-    CACHES: dict[str, Any] = {
-        "default": {
-            "BACKEND": "avatars.cache.FaultTolerantRedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {
-                "socket_connect_timeout": REDIS_TIMEOUT_MS / 1000,
-                "socket_timeout": REDIS_TIMEOUT_MS / 1000,
-            },
-        }
-    }
+    CACHES: dict[str, Any] = {"default": redis_cache(REDIS_URL, timeout_ms=REDIS_TIMEOUT_MS)}
 else:
     CACHES = {
         "default": {

@@ -54,8 +54,10 @@ class Postgres:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         subprocess.run(
-            [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"]
-            + ["--no-sync", "--no-instructions"],
+            [
+                *(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres"),
+                *("-A", "trust", "--no-sync", "--no-instructions"),
+            ],
             check=True,
             capture_output=True,
             cwd=self.root,
@@ -66,8 +68,10 @@ class Postgres:
     def start(self, timeout: float = 30) -> None:
         log = (self.root / "postgres.log").open("ab")
         self.process = subprocess.Popen(
-            [str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port)]
-            + ["-c", "listen_addresses=127.0.0.1", "-k", str(self.root), "-c", "fsync=off"],
+            [
+                *(str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port)),
+                *("-c", "listen_addresses=127.0.0.1", "-k", str(self.root), "-c", "fsync=off"),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=self.root,
@@ -127,5 +131,77 @@ class Postgres:
 def app_env(**extra: str) -> dict[str, str]:
     """The environment for a child process of the app: this one's, minus what the tests set
     for themselves (their database, Redis, Varnish), plus `extra`."""
-    drop = {"DATABASE_URL", "REDIS_URL", "VARNISH_NODES", "SITE_URL", "VAR_DIR", "DJANGO_SETTINGS_MODULE"}
+    drop = {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "VARNISH_NODES",
+        "SITE_URL",
+        "VAR_DIR",
+        "DJANGO_SETTINGS_MODULE",
+    }
     return {**{k: v for k, v in os.environ.items() if k not in drop}, **extra}
+
+
+@dataclass
+class AppProcess:
+    """gunicorn as `make run` starts it (deploy/gunicorn.conf.py), one worker, its log kept."""
+
+    env: dict[str, str]
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> AppProcess:
+        env = {**self.env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": "1"}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    *(str(Path(sys.executable).with_name("gunicorn")), "gravatar.wsgi"),
+                    *("-c", "deploy/gunicorn.conf.py"),
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start: " + self.output()) from None
+                time.sleep(0.05)
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)}: {result.stderr}")
+    return result.stdout

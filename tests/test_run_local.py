@@ -7,6 +7,7 @@ the checkout's var/ or the shared database.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -101,10 +102,8 @@ class LocalRun:
             return self.process.wait(30)
         finally:
             # Whatever is left of the group (a failed test must not leave servers behind).
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def start_local_run(var_dir: Path) -> LocalRun:

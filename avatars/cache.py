@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -119,7 +119,7 @@ class FaultTolerantRedisCache(RedisCache):
         return self._guarded(lambda: RedisCache.has_key(self, key, version), False)
 
     def set_many(
-        self, data: Mapping[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+        self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> list[Any]:
         # Django's contract: the keys that were not stored.
         return self._guarded(
@@ -130,5 +130,5 @@ class FaultTolerantRedisCache(RedisCache):
     def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
         self._guarded(lambda: RedisCache.delete_many(self, keys, version), None)
 
-    def clear(self) -> bool:
-        return self._guarded(lambda: RedisCache.clear(self), False)
+    def clear(self) -> None:
+        self._guarded(lambda: RedisCache.clear(self), None)

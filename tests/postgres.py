@@ -105,7 +105,9 @@ class Postgres:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def execute(self, sql: str, params: tuple[object, ...] = (), database: str = "avatars") -> list:
+    def execute(
+        self, sql: str, params: tuple[object, ...] = (), database: str = "avatars"
+    ) -> list[tuple[object, ...]]:
         connection = psycopg2.connect(self.url(database), connect_timeout=5)
         connection.autocommit = True
         try:

@@ -189,7 +189,7 @@ def test_a_purge_worker_that_exits_is_started_again(local_run: LocalRun):
 
     os.kill(first, signal.SIGKILL)
 
-    until(lambda: local_run.worker_pids() - {first}, 20, "a new purge worker")
+    until(lambda: bool(local_run.worker_pids() - {first}), 20, "a new purge worker")
     assert "purge worker exited" in local_run.log.read_text()
 
 

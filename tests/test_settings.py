@@ -150,3 +150,35 @@ def test_env_example_lists_every_variable_the_settings_read():
     example = set(re.findall(r"^#?\s*([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - example == set(), "missing from .env.example"
     assert example - read == set(), "in .env.example but never read"
+
+
+def test_what_make_run_chose_is_read_below_the_real_environment(tmp_path):
+    (tmp_path / "run.env").write_text(
+        f"# comment\nRUN_LOCAL_PID={os.getpid()}\nSITE_URL=http://127.0.0.1:9000\n"
+        "VARNISH_NODES=http://127.0.0.1:6081\nDEBUG=sometimes\n"
+    )
+    code = "import gravatar.settings as s; print(s.SITE_URL, s.VARNISH_NODES[0], s.DEBUG)"
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in {"SITE_URL", "VARNISH_NODES"}},
+            "VAR_DIR": str(tmp_path),
+            "DEBUG": "false",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.split() == ["http://127.0.0.1:9000", "http://127.0.0.1:6081", "False"]
+
+
+def test_a_run_env_left_by_a_make_run_that_died_is_ignored(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    (tmp_path / "run.env").write_text(f"RUN_LOCAL_PID={dead.pid}\nSITE_URL=http://stale:1\n")
+
+    assert project_settings.read_run_env(tmp_path / "run.env") == {}
+    assert project_settings.read_run_env(tmp_path / "missing.env") == {}

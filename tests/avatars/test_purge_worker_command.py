@@ -108,7 +108,7 @@ def queue_purge(postgres: Postgres) -> int:
         " last_error) VALUES (%s, now(), 0, now(), '') RETURNING id",
         (MD5,),
     )
-    return int(rows[0][0])
+    return int(str(rows[0][0]))
 
 
 def delivered(postgres: Postgres, pk: int) -> bool:

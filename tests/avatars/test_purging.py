@@ -15,6 +15,8 @@ from avatars import purging
 from avatars.models import PurgeRequest
 from avatars.purging import purge_queue
 from tests.conftest import require_binary
+from tests.personas import make_personas
+from tests.varnish.conftest import Edge, address_of, start_app_server
 from tests.varnish.harness import Varnish
 
 pytestmark = pytest.mark.django_db
@@ -213,8 +215,30 @@ def test_purge_worker_once_delivers_what_is_due(settings, varnish):
     assert PurgeRequest.objects.get().delivered_at is not None
 
 
-def test_send_purge_reports_how_many_objects_went(varnish):
-    assert purging.send_purge(varnish.url, [MD5, SHA256]) == 0
+@pytest.fixture
+def edge(django_db_setup, django_db_blocker, tmp_path, transactional_db):
+    """A node in front of the app, so that it holds objects to purge."""
+    require_binary("varnishd")
+    app = start_app_server(django_db_blocker)
+    node = Varnish(tmp_path, [address_of(app)])
+    try:
+        node.start()
+        yield Edge(node, [app])
+    finally:
+        node.stop()
+        app.stop()
+
+
+def test_send_purge_reports_how_many_objects_went(edge: Edge):
+    people = make_personas()
+    address = people.alice_address
+    for path in (f"/avatar/{address.md5}", f"/avatar/{address.sha256}?s=40"):
+        assert edge.get(path).cache == "MISS"
+        assert edge.get(path).cache == "HIT"
+
+    # Both objects carry both digests as xkeys, so either name drops both.
+    assert purging.send_purge(edge.varnish.url, [address.md5]) == 2
+    assert purging.send_purge(edge.varnish.url, [address.md5, address.sha256]) == 0
 
 
 def test_send_purge_fails_on_anything_but_a_confirmation(varnish, dead_node):
@@ -238,3 +262,20 @@ def test_the_system_check_names_malformed_nodes(settings, nodes, errors):
 
     assert len(found) == errors
     assert all(error.id == "avatars.E101" for error in found)
+
+
+def test_a_node_down_across_many_purges_is_logged_once_and_again_when_back(
+    settings, varnish, dead_node, caplog, django_capture_on_commit_callbacks
+):
+    settings.VARNISH_NODES = [dead_node]
+    caplog.set_level("WARNING", logger="avatars.purging")
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            hashes_changed([MD5])
+    purging.purges_deliver_due(now=timezone.now() + purging.AFTER_COMMIT_GRACE)
+    # The node comes back at the same address.
+    purging.node_health.answered(dead_node)
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("is not taking purges" in message for message in messages) == 1
+    assert sum("takes purges again" in message for message in messages) == 1

@@ -271,7 +271,7 @@ def test_a_node_down_across_many_purges_is_logged_once_and_again_when_back(
     caplog.set_level("WARNING", logger="avatars.purging")
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            hashes_changed([MD5])
+            purge_queue(digests=[MD5])
     purging.purges_deliver_due(now=timezone.now() + purging.AFTER_COMMIT_GRACE)
     # The node comes back at the same address.
     purging.node_health.answered(dead_node)

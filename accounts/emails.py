@@ -27,8 +27,8 @@ from accounts.tokens import MAGIC_LINK_LIFETIME, magic_link_tokens
 
 logger = logging.getLogger(__name__)
 
-# A short outage (a restarting relay, a dropped connection) is ridden out within a request;
-# each attempt is bounded by EMAIL_TIMEOUT, so a dead server costs at most three of those.
+# A short outage (a restarting relay, a refused or dropped connection) is ridden out within a
+# request; a server that accepts and never answers costs one EMAIL_TIMEOUT, never three.
 SEND_ATTEMPTS = 3
 RETRY_DELAYS_SECONDS = (0.25, 0.75)
 
@@ -93,7 +93,9 @@ def _deliver(message: EmailMultiAlternatives, kind: str) -> bool:
             # A fresh connection each time: a backend that failed half-way keeps a dead one.
             get_connection().send_messages([message])
         except OSError as error:  # smtplib's errors, refused and timed-out connections
-            if attempt == SEND_ATTEMPTS:
+            # A server that does not answer would not answer sooner on a second try: waiting
+            # for it again could outlast the request's own time limit (gunicorn's 30 s).
+            if attempt == SEND_ATTEMPTS or _timed_out(error):
                 logger.error(
                     "The %s email was not sent after %d attempts: %s: %s",
                     kind,
@@ -106,3 +108,8 @@ def _deliver(message: EmailMultiAlternatives, kind: str) -> bool:
         else:
             return True
     return False
+
+
+def _timed_out(error: BaseException) -> bool:
+    # smtplib reports a read that timed out as SMTPServerDisconnected raised from it.
+    return isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError)

@@ -7,6 +7,7 @@ import contextlib
 import io
 import socket
 import threading
+import time
 
 import pytest
 from django.core import mail
@@ -66,10 +67,12 @@ class SmtpListener:
     """A real SMTP server on 127.0.0.1 that closes the first `refuse` connections at once (an
     outage, as smtplib sees one) and speaks just enough SMTP to take a message after that."""
 
-    def __init__(self, *, refuse: int) -> None:
+    def __init__(self, *, refuse: int, silent: bool = False) -> None:
         self.refuse = refuse
+        self.silent = silent  # accept and never answer, like a frozen server
         self.connections = 0
         self.messages: list[bytes] = []
+        self.held: list[socket.socket] = []
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -82,6 +85,9 @@ class SmtpListener:
             except OSError:  # closed by the test
                 return
             self.connections += 1
+            if self.silent:
+                self.held.append(conn)
+                continue
             with conn:
                 if self.connections > self.refuse:
                     self._talk(conn.makefile("rwb"))
@@ -113,6 +119,8 @@ class SmtpListener:
 
     def close(self) -> None:
         self.sock.close()
+        for conn in self.held:
+            conn.close()
 
 
 @pytest.fixture
@@ -121,8 +129,8 @@ def smtp(settings):
     it refuses."""
     listeners: list[SmtpListener] = []
 
-    def start(*, refuse: int) -> SmtpListener:
-        listener = SmtpListener(refuse=refuse)
+    def start(*, refuse: int = 0, silent: bool = False) -> SmtpListener:
+        listener = SmtpListener(refuse=refuse, silent=silent)
         listeners.append(listener)
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.port
@@ -157,6 +165,19 @@ def test_an_smtp_server_that_is_not_listening_is_logged_too(personas, settings, 
 
     assert ask_for_link() == 302
     assert "ConnectionRefusedError" in caplog.text
+
+
+def test_a_server_that_never_answers_costs_one_timeout_not_three(personas, smtp, caplog):
+    listener = smtp(silent=True)
+
+    started = time.monotonic()
+    assert ask_for_link() == 302
+    elapsed = time.monotonic() - started
+
+    assert listener.connections == 1
+    assert "The magic_link email was not sent after 1 attempts" in caplog.text
+    assert "timed out" in caplog.text
+    assert elapsed < 2 * 2  # EMAIL_TIMEOUT is 2 s here
 
 
 def test_a_short_outage_is_ridden_out_by_the_retries(personas, smtp, caplog):

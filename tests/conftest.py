@@ -10,7 +10,7 @@ import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,19 +27,43 @@ if TYPE_CHECKING:
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+SKIP_IN_CI = "skipped in CI, where a skip counts as a failure"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_skipped_key] = 0
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """In CI a skip (pytest.skip, a skip marker, importorskip; setup or call) is a failure.
 
-
-_skipped_key = pytest.StashKey[int]()
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.skipped and IN_CI:
+    Changed here, before any plugin sees the report, so the counts, the summary and the exit
+    status all agree; an expected failure (xfail) is not a skip and stays as it is.
+    """
+    report = yield
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
-        report.longrepr = f"skipped in CI, which counts as a failure: {report.longrepr}"
+        report.longrepr = f"{SKIP_IN_CI}: {_skip_reason(report.longrepr)}"
+    return report
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """A module skipped while collected (importorskip or skip at module level) fails too."""
+    report = yield
+    if IN_CI and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"{SKIP_IN_CI}: {_skip_reason(report.longrepr)}"
+    return report
+
+
+def _skip_reason(longrepr: object) -> str:
+    # A skip's longrepr is (path, line, "Skipped: reason").
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        path, line, reason = longrepr
+        return f"{reason} ({path}:{line})"
+    return str(longrepr)
 
 
 def require_binary(name: str) -> str:

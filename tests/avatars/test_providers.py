@@ -54,11 +54,24 @@ def test_the_uploaded_image_answers_first(alice):
     assert decode(answer.rendition.data).format == "JPEG"
 
 
+def rated(found: KnownHash, rank: int) -> KnownHash:
+    return replace(found, image=replace(found.image, rating_rank=rank))
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", [{"f": "y"}, {"r": "g"}], ids=["forced", "rated-above"])
-def test_the_uploaded_image_steps_aside_when_forced_or_rated_above(alice, query):
-    explicit = replace(alice, image=replace(alice.image, rating_rank=1))
-    assert UploadedImage().answer(wanted(alice.md5, **query), explicit) is None
+@pytest.mark.parametrize("force", ["f", "forcedefault"])
+def test_forcing_the_default_hides_an_image_every_rating_allows(alice, force):
+    general = rated(alice, 0)
+    assert isinstance(UploadedImage().answer(wanted(alice.md5, r="x"), general), ImageAnswer)
+    assert UploadedImage().answer(wanted(alice.md5, r="x", **{force: "y"}), general) is None
+
+
+@pytest.mark.django_db
+def test_the_uploaded_image_steps_aside_when_rated_above_what_was_asked(alice):
+    parental = rated(alice, 1)
+    assert isinstance(UploadedImage().answer(wanted(alice.md5, r="pg"), parental), ImageAnswer)
+    assert UploadedImage().answer(wanted(alice.md5, r="g"), parental) is None
+    assert UploadedImage().answer(wanted(alice.md5), parental) is None  # G unless asked
 
 
 def test_the_uploaded_image_has_nothing_for_an_unknown_hash():

@@ -1,4 +1,5 @@
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -6,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 import avatars.defaults as defaults
 from avatars.defaults import GENERATORS, DefaultRequest, digest_bytes, initials_from, render_default
@@ -22,6 +24,9 @@ KINDS = [
     "color",
 ]
 MD5 = hashlib.md5(b"jane@example.com", usedforsecurity=False).hexdigest()
+OTHER_MD5 = hashlib.md5(b"john@example.com", usedforsecurity=False).hexdigest()
+# Gravatar's mystery person and blank do not depend on the address.
+SAME_FOR_EVERY_ADDRESS = {"mp", "blank"}
 PROJECT = Path(__file__).resolve().parents[3]
 
 
@@ -39,10 +44,52 @@ def test_registry_is_read_only():
 
 
 def test_public_api_is_exported():
-    assert callable(digest_bytes)
-    assert callable(initials_from)
     assert DefaultRequest("a", 1).size == 1
     assert set(defaults.__all__) >= {"GENERATORS", "render_default", "initials_from"}
+
+
+def test_digest_bytes_gives_32_stable_bytes_per_address():
+    assert len(digest_bytes(MD5)) == 32
+    assert digest_bytes(f"  {MD5.upper()} ") == digest_bytes(MD5)
+    assert digest_bytes(MD5) != digest_bytes(OTHER_MD5)
+
+
+def test_initials_from_takes_the_first_and_last_word():
+    assert initials_from("Some random user") == "SU"
+    assert initials_from("jane") == "J"
+    assert initials_from("") == ""
+
+
+@pytest.mark.parametrize("size", [1, 37, 80])
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_registered_generator_draws_a_png_of_the_asked_size(kind, size):
+    out = io.BytesIO()
+    GENERATORS[kind](DefaultRequest(MD5, size, "JD")).save(out, "PNG")
+    drawn = Image.open(io.BytesIO(out.getvalue()))
+    assert (drawn.format, drawn.size) == ("PNG", (size, size))
+
+
+@pytest.mark.parametrize("kind", sorted(set(KINDS) - SAME_FOR_EVERY_ADDRESS))
+def test_each_seeded_generator_draws_another_image_for_another_address(kind):
+    mine = GENERATORS[kind](DefaultRequest(MD5, 80, "JD"))
+    theirs = GENERATORS[kind](DefaultRequest(OTHER_MD5, 80, "JD"))
+    assert fingerprint(mine) != fingerprint(theirs)
+
+
+@pytest.mark.parametrize("kind", sorted(SAME_FOR_EVERY_ADDRESS))
+def test_mp_and_blank_are_the_same_for_every_address(kind):
+    mine = GENERATORS[kind](DefaultRequest(MD5, 80))
+    assert fingerprint(mine) == fingerprint(GENERATORS[kind](DefaultRequest(OTHER_MD5, 80)))
+
+
+def test_blank_is_transparent_and_mp_is_a_drawing():
+    assert GENERATORS["blank"](DefaultRequest(MD5, 80)).getextrema()[3] == (0, 0)
+    assert len(GENERATORS["mp"](DefaultRequest(MD5, 80)).getcolors(maxcolors=80 * 80)) > 2
+
+
+def test_each_kind_is_registered_to_its_own_generator():
+    drawn = {kind: fingerprint(GENERATORS[kind](DefaultRequest(MD5, 80, "JD"))) for kind in KINDS}
+    assert len(set(drawn.values())) == len(KINDS)
 
 
 def test_unknown_kind_raises_key_error():

@@ -13,15 +13,37 @@ import http.client
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
 VCL_DIR = REPO / "deploy" / "varnish"
 DEFAULT_VCL = VCL_DIR / "default.vcl"
 TRIVIAL_VCL = VCL_DIR / "trivial.vcl"
+# varnishadm and varnishstat answer in milliseconds; a hung one must not hang the tests.
+TOOL_TIMEOUT = 10
+
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.05
+) -> T:
+    """Calls `check` until it returns something true, and returns that.
+
+    After `timeout` seconds it fails, saying `what` was awaited.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"waited {timeout:g} s in vain for: {what}")
+        time.sleep(interval)
 
 
 def find_program(name: str) -> str | None:
@@ -101,23 +123,24 @@ class Varnish:
         log = (self.workdir / "varnishd.log").open("ab")
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"varnishd exited with {self.process.returncode}: "
-                    + (self.workdir / "varnishd.log").read_text()[-3000:]
-                )
-            status = self._adm("status", check=False)
-            if "running" in status:
-                break
-            time.sleep(0.05)
-        else:
+        process = self.process
+
+        def running() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"varnishd exited with {process.returncode}: {self.log()}")
+            return "running" in self._adm("status", check=False)
+
+        try:
+            wait_until(running, timeout=timeout, what="varnishd answers varnishadm status")
+        except AssertionError as error:
             self.stop()
-            raise TimeoutError("varnishd did not start")
+            raise TimeoutError(f"{error}; its log: {self.log()}") from None
         # "a0 127.0.0.1 41235"
         self.port = int(self.admin("debug.listen_address").split()[-1])
         return self
+
+    def log(self) -> str:
+        return (self.workdir / "varnishd.log").read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -139,6 +162,7 @@ class Varnish:
             capture_output=True,
             text=True,
             check=False,
+            timeout=TOOL_TIMEOUT,
         )
         if check and result.returncode != 0:
             raise RuntimeError(f"varnishadm {' '.join(command)}: {result.stdout}{result.stderr}")
@@ -153,6 +177,7 @@ class Varnish:
             capture_output=True,
             text=True,
             check=True,
+            timeout=TOOL_TIMEOUT,
         )
         values = {}
         for line in result.stdout.splitlines():
@@ -177,11 +202,16 @@ class Varnish:
     def wait_for_health(self, backend: str, state: str, timeout: float = 15) -> float:
         """Seconds until the probe reports `state` for `backend`."""
         start = time.monotonic()
-        while time.monotonic() - start < timeout:
-            if self.backend_health().get(backend) == state:
-                return time.monotonic() - start
-            time.sleep(0.1)
-        raise TimeoutError(f"{backend} not {state} after {timeout}s: {self.backend_health()}")
+        try:
+            wait_until(
+                lambda: self.backend_health().get(backend) == state,
+                timeout=timeout,
+                what=f"the probe reports {backend} {state}",
+                interval=0.1,
+            )
+        except AssertionError as error:
+            raise AssertionError(f"{error}; the backends now: {self.backend_health()}") from None
+        return time.monotonic() - start
 
 
 @dataclass

@@ -6,8 +6,9 @@ Each test gets its own varnishd in front of two app servers, since it kills some
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import time
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +18,7 @@ from avatars import services
 from tests.conftest import image_bytes, require_binary
 from tests.personas import Personas, make_personas
 from tests.varnish.conftest import Edge, address_of, close_to, colour_of, start_app_server
-from tests.varnish.harness import Varnish
+from tests.varnish.harness import Response, Varnish, wait_until
 
 pytestmark = pytest.mark.varnish
 
@@ -32,13 +33,28 @@ class Cluster(Edge):
     def __init__(self, varnish: Varnish, apps: list[LiveServer]) -> None:
         super().__init__(varnish, apps)
         self.alive = list(apps)
+        self.accepted: list[list[socket.socket]] = []
+        for app in apps:
+            # Varnish keeps backend connections open, and the live server's handler threads
+            # outlive its listening socket; the sockets are recorded so `kill` can close them.
+            accepted: list[socket.socket] = []
+            self.accepted.append(accepted)
+            httpd = app.thread.httpd
+            serve = httpd.process_request
+
+            def recording(request, client_address, serve=serve, accepted=accepted):
+                accepted.append(request)
+                serve(request, client_address)
+
+            httpd.process_request = recording  # type: ignore[method-assign]
 
     def kill(self, number: int) -> None:
         app = self.apps[number - 1]
         if app in self.alive:
-            # Only the listening socket: the database connection it shares with the test
-            # (in-memory SQLite) is released after Varnish stops sending requests.
             app.thread.terminate()
+            for connection in self.accepted[number - 1]:
+                with contextlib.suppress(OSError):  # already closed by its handler
+                    connection.shutdown(socket.SHUT_RDWR)
             self.alive.remove(app)
 
 
@@ -64,6 +80,16 @@ def people(cluster) -> Personas:
     return make_personas()
 
 
+def first_stale(cluster: Cluster, path: str) -> Response:
+    """The first response once the one-second TTL has run out (fresh HITs until then)."""
+
+    def expired() -> Response | None:
+        response = cluster.get(path)
+        return None if response.cache == "HIT" else response
+
+    return wait_until(expired, timeout=5, what=f"the cached {path} expires")
+
+
 def test_cached_avatars_are_served_stale_while_every_app_server_is_down(
     cluster: Cluster, people, settings
 ):
@@ -75,9 +101,8 @@ def test_cached_avatars_are_served_stale_while_every_app_server_is_down(
 
     cluster.kill(1)
     cluster.kill(2)
-    time.sleep(1.2)
     # Expired, the probes not yet aware: the refetch fails and the stale copy is served.
-    before_probes = cluster.get(path)
+    before_probes = first_stale(cluster, path)
     cluster.varnish.wait_for_health("app1", "sick")
     cluster.varnish.wait_for_health("app2", "sick")
     after_probes = cluster.get(path)
@@ -104,16 +129,17 @@ def test_a_stale_object_is_served_at_once_and_refreshed_in_the_background(
         choices=services.UploadChoices(),
         addresses=[people.alice_address],
     )
-    time.sleep(1.2)
 
-    stale = cluster.get(path)
-    deadline = time.monotonic() + 5
-    while not close_to(colour_of(refreshed := cluster.get(path)), RED):
-        assert time.monotonic() < deadline, "never refreshed"
-        time.sleep(0.05)
+    stale = first_stale(cluster, path)
+
+    def refreshed() -> Response | None:
+        response = cluster.get(path)
+        return response if close_to(colour_of(response), RED) else None
+
+    fresh = wait_until(refreshed, timeout=5, what="the background fetch brings the new image")
 
     assert stale.cache == "HIT-STALE" and close_to(colour_of(stale), ALICE_BLUE)
-    assert refreshed.cache == "HIT"
+    assert fresh.cache == "HIT"
 
 
 def test_a_dead_app_server_is_routed_around(cluster: Cluster, people):
@@ -124,9 +150,12 @@ def test_a_dead_app_server_is_routed_around(cluster: Cluster, people):
 
     cluster.kill(2)
     statuses = []
-    while cluster.varnish.backend_health().get("app2") != "sick":
+
+    def app2_marked_sick() -> bool:
         statuses.append(cluster.get(f"/avatar/{address.md5}?s={next(sizes)}").status)
-        time.sleep(0.05)
+        return cluster.varnish.backend_health().get("app2") == "sick"
+
+    wait_until(app2_marked_sick, timeout=15, what="the probe marks the killed app2 sick")
     statuses += [cluster.get(f"/avatar/{address.md5}?s={next(sizes)}").status for _ in range(20)]
 
     assert statuses and set(statuses) == {200}

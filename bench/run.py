@@ -9,7 +9,12 @@ each of them alike:
   known      a known hash at s=80, its rendition cached
   default    an unknown hash with d=identicon, its rendition cached
   cold       known hashes at a size never asked before (a new rendition every request)
+  cold_avif  the same with Chrome's Accept, so each new rendition is encoded as AVIF
   not_found  an unknown hash with d=404
+
+Every response must have the scenario's status (404 for not_found, 200 for the others) and
+no socket may fail: otherwise the run stops with a non-zero exit and says what went wrong,
+since a fast error page is not a result.
 
 Writes bench/results/latest.json, latest.md and latest.png, and runs the in-process rendition
 microbenchmark (bench/bench_renditions.py) into the same results.
@@ -29,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,23 +47,60 @@ UNKNOWN_MD5 = "0123456789abcdef0123456789abcdef"
 # Renditions up to this edge come from the stored preview; the cold scenario stays within it,
 # as nearly all real requests do.
 COLD_SIZES = range(24, 257)
+# What Chrome (and Edge) send for an <img>: the case most browsers cause.
+CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 
 SCENARIOS = {
     "bare": "bare Django view, same bytes (baseline)",
     "known": "known hash, s=80, rendition cached",
     "default": "unknown hash, d=identicon, cached",
     "cold": "known hashes, a new size each request",
+    "cold_avif": "known hashes, a new size each request, Chrome's Accept (AVIF)",
     "not_found": "unknown hash, d=404",
 }
+EXPECTED_STATUS = {"not_found": 404}  # 200 for the others
+# The Accept header a scenario sends, and the Content-Type it must get back.
+ACCEPT = {"cold_avif": CHROME_ACCEPT}
+CONTENT_TYPE = {"cold_avif": "image/avif"}
+COLD = ("cold", "cold_avif")
+
+# Counts, in every thread, the responses whose status is not __EXPECTED__; REPORT_LUA's done()
+# adds them up. (wrk's own error count cannot tell an expected 404 from a 500.)
+STATUS_LUA = r"""
+status_threads = {}
+local earlier_setup = setup
+function setup(thread)
+  status_threads[#status_threads + 1] = thread
+  if earlier_setup then earlier_setup(thread) end
+end
+
+unexpected = 0
+unexpected_status = 0
+function response(status, headers, body)
+  if status ~= __EXPECTED__ then
+    unexpected = unexpected + 1
+    unexpected_status = status
+  end
+end
+"""
 
 REPORT_LUA = r"""
 function done(summary, latency, requests)
   local e = summary.errors
+  local unexpected, unexpected_status = 0, 0
+  for _, thread in ipairs(status_threads or {}) do
+    unexpected = unexpected + thread:get("unexpected")
+    if thread:get("unexpected_status") ~= 0 then
+      unexpected_status = thread:get("unexpected_status")
+    end
+  end
   io.write(string.format(
     'WRKJSON {"requests":%d,"duration_us":%d,"connect_errors":%d,"read_errors":%d,' ..
     '"write_errors":%d,"timeouts":%d,"non_2xx_3xx":%d,' ..
+    '"wrong_status":%d,"wrong_status_example":%d,' ..
     '"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,"max_us":%d}\n',
     summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, e.status,
+    unexpected, unexpected_status,
     latency:percentile(50), latency:percentile(90), latency:percentile(99),
     latency.mean, latency.max))
 end
@@ -76,9 +119,12 @@ function setup(thread)
   thread_index = thread_index + 1
 end
 
+local headers = {}
+
 function init(args)
   first = tonumber(args[1])
   for line in io.lines(args[2]) do hashes[#hashes + 1] = line end
+  if args[3] then headers["Accept"] = args[3] end
 end
 
 function request()
@@ -88,7 +134,7 @@ function request()
   counter = counter + 1
   local hash = hashes[(n % #hashes) + 1]
   local size = smallest + (math.floor(n / #hashes) % sizes)
-  return wrk.format(nil, "/avatar/" .. hash .. "?s=" .. size)
+  return wrk.format(nil, "/avatar/" .. hash .. "?s=" .. size, headers)
 end
 """
 
@@ -126,23 +172,30 @@ def main() -> None:
         hashes = json.loads(seeded.stdout)["md5"]
         known, cold = hashes[0], hashes[1:]
         (tmp / "cold-hashes.txt").write_text("\n".join(cold) + "\n")
-        (tmp / "report.lua").write_text(REPORT_LUA)
-        (tmp / "cold.lua").write_text(_cold_script(options.threads) + REPORT_LUA)
+        for name in SCENARIOS:
+            (tmp / f"{name}.lua").write_text(_script(name, options.threads))
 
-        with _gunicorn(env, tmp) as base_url:
+        server = _gunicorn(env, tmp)
+        with server as base_url:
             urls = {
                 "bare": f"{base_url}/bench/bare",
                 "known": f"{base_url}/avatar/{known}?s=80",
                 "default": f"{base_url}/avatar/{UNKNOWN_MD5}?d=identicon",
                 "cold": f"{base_url}/avatar/",
+                "cold_avif": f"{base_url}/avatar/",
                 "not_found": f"{base_url}/avatar/{UNKNOWN_MD5}?d=404",
             }
-            with urllib.request.urlopen(urls["known"]) as response:
+            with urllib.request.urlopen(urls["known"], timeout=10) as response:
                 Path(env["BENCH_BARE_FILE"]).write_bytes(response.read())
-            print("Warming every worker's caches ...", flush=True)
-            for name in ("bare", "known", "default", "not_found"):
-                _wrk(wrk, urls[name], tmp / "report.lua", options, duration=2)
-            runs = _rounds(wrk, urls, tmp, options, capacity=len(cold) * len(COLD_SIZES))
+            try:
+                # A cold URL of the hash the cold scenarios never ask for, as a sample.
+                _preflight(urls, sample_cold=f"{base_url}/avatar/{known}?s={COLD_SIZES.start}")
+                print("Warming every worker's caches ...", flush=True)
+                for name in ("bare", "known", "default", "not_found"):
+                    _check(name, _wrk(wrk, urls[name], tmp / f"{name}.lua", options, duration=2))
+                runs = _rounds(wrk, urls, tmp, options, capacity=len(cold) * len(COLD_SIZES))
+            except BenchFailed as failure:
+                sys.exit(f"bench failed: {failure}\ngunicorn's log ends:\n{server.log_tail()}")
     summary = _summarise(runs, options)
     if not options.skip_microbench:
         print("Rendition microbenchmark ...", flush=True)
@@ -187,6 +240,57 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class BenchFailed(Exception):
+    """A scenario got answers it should not have: its numbers would measure an error path."""
+
+
+def _expected_status(name: str) -> int:
+    return EXPECTED_STATUS.get(name, 200)
+
+
+def _script(name: str, threads: int) -> str:
+    status = STATUS_LUA.replace("__EXPECTED__", str(_expected_status(name)))
+    return (_cold_script(threads) if name in COLD else "") + status + REPORT_LUA
+
+
+def _preflight(urls: dict[str, str], *, sample_cold: str) -> None:
+    """One request per scenario: the status and format it will be measured on."""
+    for name in SCENARIOS:
+        url = sample_cold if name in COLD else urls[name]
+        headers = {"Accept": ACCEPT[name]} if name in ACCEPT else {}
+        try:
+            with urllib.request.urlopen(
+                urllib.request.Request(url, headers=headers), timeout=10
+            ) as r:
+                status, content_type = r.status, r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as error:
+            status, content_type = error.code, error.headers.get("Content-Type", "")
+        if status != _expected_status(name):
+            raise BenchFailed(f"{name}: {url} answered {status}, not {_expected_status(name)}")
+        if name in CONTENT_TYPE and content_type != CONTENT_TYPE[name]:
+            raise BenchFailed(
+                f"{name}: {url} answered {content_type!r}, not {CONTENT_TYPE[name]!r} "
+                "(is Pillow built with AVIF?)"
+            )
+
+
+def _check(name: str, result: dict[str, Any]) -> None:
+    problems = []
+    if result["wrong_status"]:
+        problems.append(
+            f"{result['wrong_status']} of {result['requests']} responses were not "
+            f"{_expected_status(name)} (one was {result['wrong_status_example']})"
+        )
+    sockets = {key: result[key] for key in SOCKET_ERRORS if result[key]}
+    if sockets:
+        problems.append(f"socket errors {sockets}")
+    if problems:
+        raise BenchFailed(f"{name}: " + "; ".join(problems))
+
+
+SOCKET_ERRORS = ("connect_errors", "read_errors", "write_errors", "timeouts")
+
+
 class _gunicorn:
     """gunicorn exactly as deploy/run-local.sh starts it, stopped by its own pid."""
 
@@ -194,6 +298,9 @@ class _gunicorn:
         self.env, self.log = env, tmp / "gunicorn.log"
         self.url = f"http://{env['HOST']}:{env['PORT']}"
         self.process: subprocess.Popen[bytes] | None = None
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
 
     def __enter__(self) -> str:
         command = [str(Path(PYTHON).parent / "gunicorn"), "gravatar.wsgi", "-c"]
@@ -257,26 +364,31 @@ def _rounds(
 ) -> dict[str, list[dict[str, Any]]]:
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in SCENARIOS}
     order = list(SCENARIOS)
-    cold_next = 0
+    # Each cold scenario walks the (avatar, size) pairs on its own: a JPEG rendition made by
+    # `cold` is no help to `cold_avif`, which needs the AVIF one.
+    cold_next = dict.fromkeys(COLD, 0)
     for number in range(options.rounds):
         for name in order:
-            if name == "cold":
+            if name in COLD:
+                accept = (ACCEPT[name],) if name in ACCEPT else ()
                 result = _wrk(
                     wrk,
                     urls[name],
-                    tmp / "cold.lua",
+                    tmp / f"{name}.lua",
                     options,
                     duration=options.duration,
-                    script_args=(str(cold_next), str(tmp / "cold-hashes.txt")),
+                    script_args=(str(cold_next[name]), str(tmp / "cold-hashes.txt"), *accept),
                 )
                 # Requests still in flight when wrk stopped were rendered too: skip past them.
-                cold_next += result["requests"] + options.connections * options.threads + 100
-                if cold_next > capacity:
-                    print(f"warning: cold requests wrapped past {capacity} renditions")
+                cold_next[name] += result["requests"] + options.connections * options.threads
+                cold_next[name] += 100
+                if cold_next[name] > capacity:
+                    print(f"warning: {name} requests wrapped past {capacity} renditions")
             else:
                 result = _wrk(
-                    wrk, urls[name], tmp / "report.lua", options, duration=options.duration
+                    wrk, urls[name], tmp / f"{name}.lua", options, duration=options.duration
                 )
+            _check(name, result)
             runs[name].append(result)
             print(
                 f"round {number + 1}/{options.rounds} {name:>9}: "
@@ -304,6 +416,8 @@ def _summarise(
                 for r in results
             ),
             "non_2xx_3xx": sum(r["non_2xx_3xx"] for r in results),
+            "expected_status": _expected_status(name),
+            "wrong_status": sum(r["wrong_status"] for r in results),
             "rounds": results,
         }
     bare = scenarios["bare"]["req_per_s"]
@@ -313,6 +427,7 @@ def _summarise(
             "known_vs_bare": round(scenarios["known"]["req_per_s"] / bare, 3),
             "default_vs_bare": round(scenarios["default"]["req_per_s"] / bare, 3),
             "cold_vs_bare": round(scenarios["cold"]["req_per_s"] / bare, 3),
+            "cold_avif_vs_bare": round(scenarios["cold_avif"]["req_per_s"] / bare, 3),
             "not_found_vs_bare": round(scenarios["not_found"]["req_per_s"] / bare, 3),
         },
         "scenarios": scenarios,

@@ -295,4 +295,8 @@
     });
     request.send(new FormData(form));
   });
+
+  // The script is deferred: on a slow connection a file can be chosen before it ran, and that
+  // choice fired its change event with nobody listening.
+  if (fileInput.files[0]) useFile(fileInput.files[0]);
 })();

@@ -54,6 +54,7 @@ def test_sign_up_upload_crop_rate_assign_then_moderate(new_page, site):
 
     # Upload, crop to the right (blue) half, rotate there and back, rate PG, assign.
     page.click("text=Add an image")
+    page.wait_for_url("**/avatars/upload/")  # a person chooses a file once the page is there
     page.set_input_files(
         "input[type=file]",
         files=[{"name": "me.png", "mimeType": "image/png", "buffer": halves_png()}],

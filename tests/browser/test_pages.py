@@ -37,16 +37,42 @@ def test_the_check_tool_computes_sha256_in_the_browser(new_page):
     page.wait_for_selector(f"text={md5}")
 
 
+def green_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), (0, 200, 0)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_file_chosen_before_the_script_ran_opens_the_crop_screen(new_page, site):
+    """On a slow connection a person can pick a file before the deferred upload.js runs."""
+    page = signed_in(new_page, site)
+    held = []
+    page.route("**/js/upload.js", lambda route: held.append(route))  # its request waits here
+    with page.expect_request("**/js/upload.js"):
+        page.goto("/account/avatars/upload/", wait_until="commit")
+    page.set_input_files(
+        "input[type=file]",
+        files=[{"name": "early.png", "mimeType": "image/png", "buffer": green_png()}],
+    )
+    assert len(held) == 1, "upload.js was not held back"
+    assert page.is_hidden("[data-fetch]")  # upload.js shows it when it runs: it has not yet
+
+    held[0].continue_()
+
+    page.wait_for_selector("[data-editor]:not([hidden])")
+    assert page.input_value("input[name=crop_edge]") == "80"
+    page.click("[data-submit]")
+    page.wait_for_selector("text=Your image was added.")
+
+
 def test_a_dropped_file_opens_the_crop_screen(new_page, site):
     page = signed_in(new_page, site)
     page.goto("/account/avatars/upload/")
-    out = io.BytesIO()
-    Image.new("RGB", (120, 80), (0, 200, 0)).save(out, "PNG")
     transfer = page.evaluate_handle(
         """bytes => { const t = new DataTransfer();
             t.items.add(new File([new Uint8Array(bytes)], 'drop.png', {type: 'image/png'}));
             return t; }""",
-        list(out.getvalue()),
+        list(green_png()),
     )
     page.dispatch_event("[data-dropzone]", "drop", {"dataTransfer": transfer})
     page.wait_for_selector("[data-editor]:not([hidden])")

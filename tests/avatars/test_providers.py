@@ -55,6 +55,7 @@ def test_the_uploaded_image_answers_first(alice):
 
 
 def rated(found: KnownHash, rank: int) -> KnownHash:
+    assert found.image is not None
     return replace(found, image=replace(found.image, rating_rank=rank))
 
 

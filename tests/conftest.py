@@ -191,6 +191,14 @@ def bob_client(personas: Personas) -> Client:
 
 
 @pytest.fixture
+def moderator(db: None) -> Any:
+    """A staff account; the admin's tests give theirs the Moderators group instead."""
+    from accounts.models import User
+
+    return User.objects.create_user("mod@example.com", is_staff=True)
+
+
+@pytest.fixture
 def queued_purges(settings: Any) -> Callable[[], set[str]]:
     """With a Varnish node configured, every change records a purge row in its transaction;
     the test reads the digests those rows name. The node is a closed port: delivery, if a

@@ -38,13 +38,12 @@ class World:
 
 
 @pytest.fixture
-def world(settings) -> World:
+def world(settings, moderator) -> World:
     settings.VARNISH_NODES = ["http://127.0.0.1:9"]  # closed: nothing is delivered
     people = make_personas()
     charlies = services.address_confirm(
         address=Address.objects.create(owner=people.charlie, email="c@example.com")
     )
-    moderator = User.objects.create_user("mod@example.com", is_staff=True)
     PurgeRequest.objects.all().delete()  # what setting up queued
     return World(people, moderator, charlies)
 

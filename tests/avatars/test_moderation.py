@@ -4,33 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import User
 from avatars.models import Avatar, ModerationAction, ModerationState
 from avatars.moderation import avatars_set_rating, avatars_set_state, user_set_active
 from avatars.selectors import hash_resolve
 from avatars.services import avatar_store
 from tests.conftest import image_bytes
-from tests.personas import make_personas
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def personas():
-    return make_personas()
-
-
-@pytest.fixture
-def moderator():
-    return User.objects.create_user("mod@example.com", is_staff=True)
-
-
-@pytest.fixture
-def queued_purges(settings):
-    from avatars.models import PurgeRequest
-
-    settings.VARNISH_NODES = ["http://127.0.0.1:9"]
-    return lambda: {d for row in PurgeRequest.objects.all() for d in row.digests.split()}
 
 
 def test_reject_records_who_what_when_and_hides_the_image(personas, moderator, queued_purges):

@@ -7,17 +7,25 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import normalise_email
+from avatars import contract
 
 
 class Rating(models.TextChoices):
-    G = "g", "G: suitable for every audience"
-    PG = "pg", "PG: may offend some"
-    R = "r", "R: adults only"
-    X = "x", "X: explicit"
+    """Labels for the contract's ratings, in its order (tests/avatars/test_contract.py)."""
+
+    G = contract.G, "G: suitable for every audience"
+    PG = contract.PG, "PG: may offend some"
+    R = contract.R, "R: adults only"
+    X = contract.X, "X: explicit"
 
     @classmethod
     def rank(cls, value: str) -> int:
-        return [choice.value for choice in cls].index(value)
+        return contract.rating_rank(value)
+
+    @classmethod
+    def describe(cls) -> str:
+        """The ratings as an error message lists them: "g, pg, r or x"."""
+        return ", ".join(contract.RATINGS[:-1]) + " or " + contract.RATINGS[-1]
 
 
 class ModerationState(models.TextChoices):

@@ -6,32 +6,27 @@ so the view never has to handle a bad request.
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from avatars.defaults import GENERATORS, initials_from
+from avatars import contract
+from avatars.contract import DEFAULT_SIZE, MAX_SIZE, NOT_FOUND
+from avatars.defaults import initials_from
 from avatars.imaging import encode
-from avatars.models import Rating
 
-DEFAULT_SIZE = 80
-MAX_SIZE = 2048
-MAX_DEFAULT_URL_LENGTH = 2000
-MAX_INITIALS = 3
-NOT_FOUND = "404"
+__all__ = ["DEFAULT_SIZE", "MAX_SIZE", "NOT_FOUND", "AvatarRequest", "default_url_allowed"]
 
-_HASH = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")
+_HASH = re.compile(contract.HASH_PATTERN)
 _INTEGER = re.compile(r"\s*([+-]?)([0-9]+)\s*")
-_KEYWORD_ALIASES = {"mm": "mp"}
-_YES = frozenset({"y", "1", "true"})
-_RATINGS = {choice.value: Rating.rank(choice.value) for choice in Rating}
-# Extensions that ask for a format; any other (.jpg, .png, ...) changes nothing, as on Gravatar.
-_FORMAT_EXTENSIONS = {"webp": "WEBP", "avif": "AVIF"}
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+_KEYWORDS = frozenset(contract.DEFAULT_KEYWORDS)
+_YES = frozenset(contract.FORCE_YES)
+_RATINGS = {rating: contract.rating_rank(rating) for rating in contract.RATINGS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +77,7 @@ def _split_name(name: str) -> tuple[str, str | None]:
 
 
 def _extension_format(extension: str | None) -> str | None:
-    fmt = _FORMAT_EXTENSIONS.get(extension or "")
+    fmt = contract.FORMAT_EXTENSIONS.get(extension or "")
     if fmt == "AVIF" and not avif_available():
         return None
     return fmt
@@ -104,8 +99,8 @@ def _parse_size(raw: str) -> int:
 
 def _parse_default(raw: str) -> tuple[str, str]:
     value = raw.strip()
-    keyword = _KEYWORD_ALIASES.get(value.lower(), value.lower())
-    if keyword == NOT_FOUND or keyword in GENERATORS:
+    keyword = contract.DEFAULT_ALIASES.get(value.lower(), value.lower())
+    if keyword in _KEYWORDS:
         return keyword, ""
     if "://" in value and default_url_allowed(value):
         return settings.AVATAR_DEFAULT, value
@@ -113,30 +108,86 @@ def _parse_default(raw: str) -> tuple[str, str]:
 
 
 def default_url_allowed(url: str) -> bool:
-    """The contract's rules for a custom default: it is never fetched, only redirected to, so
-    these keep the redirect honest (no credentials, no odd ports) rather than guard a fetch."""
-    if len(url) > MAX_DEFAULT_URL_LENGTH or not url.isascii() or not url.isprintable():
+    """Whether `d=<url>` may be redirected to, under this deployment's AVATAR_DEFAULT_URL_HOSTS."""
+    return custom_default_allowed(url, allowed_hosts=settings.AVATAR_DEFAULT_URL_HOSTS)
+
+
+def custom_default_allowed(url: str, *, allowed_hosts: Collection[str] = ()) -> bool:
+    """Gravatar's rules for a custom default: a public host, http or https on the default port,
+    a path ending in an image extension, no query string, no credentials, no fragment.
+
+    The URL is never fetched, only redirected to, so these keep the redirect honest (no
+    pointing browsers at intranets, login pages or odd ports) and need no DNS: a name is
+    judged by its spelling. Hosts on `allowed_hosts`, when given, are the only ones allowed and
+    are trusted as named (an operator may list an internal image host).
+    """
+    if len(url) > contract.MAX_DEFAULT_URL_LENGTH or not url.isascii() or not url.isprintable():
         return False
-    if any(char.isspace() for char in url):
+    # Browsers read a backslash as a slash, and a fragment or query is not part of an image.
+    if any(char.isspace() or char in "\\?#" for char in url):
         return False
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
         return False
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+    default_port = contract.DEFAULT_URL_PORTS.get(parts.scheme)
+    if default_port is None or not parts.hostname or "@" in parts.netloc:
         return False
-    if "@" in parts.netloc or port not in (None, _DEFAULT_PORTS[parts.scheme]):
+    if port not in (None, default_port):
         return False
-    allowed_hosts = settings.AVATAR_DEFAULT_URL_HOSTS
-    return not allowed_hosts or parts.hostname in {host.lower() for host in allowed_hosts}
+    stem, dot, extension = parts.path.rpartition("/")[2].rpartition(".")
+    if not stem or not dot or extension.lower() not in contract.DEFAULT_URL_EXTENSIONS:
+        return False
+    if allowed_hosts:
+        return parts.hostname in {host.lower() for host in allowed_hosts}
+    return _public_host(parts.hostname)
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+# What a browser's URL parser reads as a number: such a last label makes the host an IPv4
+# address (127.1, 0x7f.1, 2130706433), whatever the rest looks like.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
+
+
+def _public_host(hostname: str) -> bool:
+    """A host name or IP literal that can only mean a machine on the public internet."""
+    if ":" in hostname:  # urlsplit has taken the brackets off an IPv6 literal
+        try:
+            address = ipaddress.IPv6Address(hostname)
+        except ValueError:
+            return False
+        # An IPv4 address inside IPv6 (mapped, 6to4, NAT64) is judged as that address.
+        embedded = address.ipv4_mapped or address.sixtofour
+        if address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        return _public_address(address) and (embedded is None or _public_address(embedded))
+    name = hostname.removesuffix(".")
+    labels = name.split(".")
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
+        try:
+            return _public_address(ipaddress.IPv4Address(name))
+        except ValueError:  # 127.1, octal, hex: a browser would still read an address
+            return False
+    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
+        return False
+    if name in contract.LOCAL_HOST_NAMES:
+        return False
+    return not any(
+        name == suffix or name.endswith("." + suffix) for suffix in contract.LOCAL_HOST_SUFFIXES
+    )
+
+
+def _public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return address.is_global and not address.is_multicast
 
 
 def _parse_initials(initials: str, name: str) -> str:
     letters = "".join(char for char in initials if char.isalnum()) or initials_from(
         "".join(char if char.isprintable() else " " for char in name)
     )
-    return letters.upper()[:MAX_INITIALS]
+    return letters.upper()[: contract.MAX_INITIALS]
 
 
 def negotiate(accept: str) -> str | None:

@@ -331,7 +331,7 @@ def avatar_store(
     bad rating; either way nothing is left in storage or the database.
     """
     if rating not in Rating.values:
-        raise ValidationError({"rating": f"{rating!r} is not a rating; use g, pg, r or x."})
+        raise ValidationError({"rating": f"{rating!r} is not a rating; use {Rating.describe()}."})
     image = decode.decode_upload(data, upload_limits())
     image = square.rotate_quarter_turns(image, quarter_turns)
     master_image = square.make_square(image, crop)
@@ -458,7 +458,7 @@ def avatar_import(*, email: str, data: bytes, rating: str = Rating.G, alt_text: 
     """
     normal = normalise_email(email)
     if rating not in Rating.values:
-        raise ValidationError({"rating": f"{rating!r} is not a rating; use g, pg, r or x."})
+        raise ValidationError({"rating": f"{rating!r} is not a rating; use {Rating.describe()}."})
     verified = Address.objects.filter(email=normal, verified_at__isnull=False).first()
     with atomic_with_files():
         if verified:

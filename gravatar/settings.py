@@ -371,12 +371,9 @@ AVATAR_URL_FETCH_TIMEOUT = env_int("AVATAR_URL_FETCH_TIMEOUT", 10, minimum=1)
 # Tests only: lets the URL fetcher reach a local test server. Never read from the environment,
 # so no deployment can open the loopback interface to server-side requests by accident.
 AVATAR_URL_FETCH_ALLOW_LOOPBACK = False
-# The image served when a request names no or an unknown `d=`.
-AVATAR_DEFAULT = env_choice(
-    "AVATAR_DEFAULT",
-    "mp",
-    ("mp", "identicon", "monsterid", "wavatar", "retro", "robohash", "blank", "initials", "color"),
-)
+# The image served when a request names no or an unknown `d=`: one of the contract's generated
+# defaults (avatars/contract.py), which the system check avatars.E102 enforces.
+AVATAR_DEFAULT = env_str("AVATAR_DEFAULT").strip().lower() or "mp"
 # Hosts a `d=<url>` default may redirect to; empty allows any public http(s) host.
 AVATAR_DEFAULT_URL_HOSTS = env_list("AVATAR_DEFAULT_URL_HOSTS")
 AVATAR_BROWSER_MAX_AGE = env_int("AVATAR_BROWSER_MAX_AGE", 300, minimum=0)

@@ -11,6 +11,9 @@ from types import MappingProxyType
 
 from PIL import Image
 
+from avatars import contract
+from avatars.contract import MAX_SIZE
+
 from .base import DefaultRequest, Generator, digest_bytes
 from .blank import blank
 from .color import color
@@ -32,26 +35,20 @@ __all__ = [
     "render_default",
 ]
 
-MAX_SIZE = 2048
-
+# Each drawing is named after the `d=` keyword it answers; the contract says which exist, so a
+# keyword without a drawing fails here, at import, and a drawing no keyword names is unused.
+_DRAWINGS = {
+    generator.__name__: generator
+    for generator in (mp, identicon, monsterid, wavatar, retro, robohash, blank, initials, color)
+}
 GENERATORS: Mapping[str, Generator] = MappingProxyType(
-    {
-        "mp": mp,
-        "identicon": identicon,
-        "monsterid": monsterid,
-        "wavatar": wavatar,
-        "retro": retro,
-        "robohash": robohash,
-        "blank": blank,
-        "initials": initials,
-        "color": color,
-    }
+    {kind: _DRAWINGS[kind] for kind in contract.GENERATED_DEFAULTS}
 )
 
 
 def render_default(kind: str, digest: str, size: int, text: str = "") -> Image.Image:
     """Draw the ``kind`` default image; KeyError for an unknown kind."""
     generator = GENERATORS[kind]
-    if not 1 <= size <= MAX_SIZE:
-        raise ValueError(f"size must be between 1 and {MAX_SIZE}, not {size}")
+    if not contract.MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"size must be between {contract.MIN_SIZE} and {MAX_SIZE}, not {size}")
     return generator(DefaultRequest(digest, size, text))

@@ -6,12 +6,15 @@ from collections.abc import Callable, Sequence
 
 from PIL import Image, ImageDraw, ImageOps
 
+from avatars.contract import MAX_SIZE
+
 Box = tuple[float, float, float, float]
 Point = tuple[float, float]
 Ink = tuple[int, ...]
 
 SMALL_CANVAS = 256
-MAX_CANVAS = 2048
+# Large sizes are drawn at their own size, not doubled: no canvas exceeds the largest size served.
+MAX_CANVAS = MAX_SIZE
 
 
 class Pen:

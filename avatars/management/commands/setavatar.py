@@ -21,13 +21,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
         parser.add_argument("image", type=Path)
-        parser.add_argument("--rating", default=Rating.G, help="g, pg, r or x (default g)")
+        parser.add_argument(
+            "--rating", default=Rating.G, help=f"{Rating.describe()} (default {Rating.G.value})"
+        )
         parser.add_argument("--alt", default="", help="Alt text describing the image")
 
     def handle(self, *args: Any, email: str, image: Path, rating: str, alt: str, **_: Any) -> None:
         rating = rating.strip().lower()
         if rating not in Rating.values:
-            raise CommandError(f"--rating {rating!r} is not a rating; use g, pg, r or x.")
+            raise CommandError(f"--rating {rating!r} is not a rating; use {Rating.describe()}.")
         try:
             data = image.read_bytes()
         except OSError as error:

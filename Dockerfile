@@ -26,7 +26,7 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         varnish varnish-modules gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
-COPY deploy/varnish/default.vcl /etc/varnish/default.vcl
+COPY deploy/varnish/default.vcl deploy/varnish/contract.vcl /etc/varnish/
 COPY deploy/varnish/backends.compose.vcl /etc/varnish/backends.vcl
 EXPOSE 6081
 CMD ["varnishd", "-F", "-a", ":6081", "-f", "/etc/varnish/default.vcl", "-s", "malloc,512m"]

@@ -57,6 +57,7 @@ test: system-packages $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run -v1
+	$(BIN)/python manage.py vcl_contract --check
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/pytest $(PYTEST_ARGS)
 

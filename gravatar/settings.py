@@ -219,6 +219,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "avatars.context_processors.url_contract",
             ],
         },
     },

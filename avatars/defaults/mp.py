@@ -31,7 +31,7 @@ _cached_render = lru_cache(maxsize=16)(_render)
 
 def mp(request: DefaultRequest) -> Image.Image:
     # Identical for every hash, so common sizes are drawn once; callers get a copy they may
-    # mutate.  Huge sizes are not cached: sixteen 2048 px images would pin 200 MB.
+    # mutate.  Huge sizes are not cached: sixteen images at the largest size would pin 200 MB.
     if request.size > CACHE_UP_TO:
         return _render(request.size)
     return _cached_render(request.size).copy()

@@ -7,7 +7,9 @@ vcl 4.1;
 # Nothing but avatars and static files is ever cached: account and admin pages pass.
 #
 # The deployment's app servers and the addresses allowed to purge live in backends.vcl
-# (found on vcl_path): a director called `app` and an acl called `purgers`.
+# (found on vcl_path): a director called `app` and an acl called `purgers`. What each
+# parameter value means (sizes, hashes, keywords, ratings, formats) is in contract.vcl, next
+# to this file, generated from avatars/contract.py by `manage.py vcl_contract`.
 #
 # Speed: every request runs vcl_recv, and in Varnish 7.1 a regsub costs about a microsecond
 # and a header write a quarter of one, against some 40 for the whole hit. So the common
@@ -39,6 +41,7 @@ probe app_health {
 }
 
 include "backends.vcl";
+include "contract.vcl";
 
 sub vcl_recv {
     if (req.method == "PURGE") {
@@ -101,17 +104,14 @@ sub purge_by_xkey {
 # encoded, or with '+') is passed through untouched for the app to decide, so a rewrite can
 # only ever merge URLs the app treats alike.
 #
-#     /avatar/<hash>[.webp|.avif]?s=<1-2048>[&d=..][&initials=..][&name=..]&r=<g|pg|r|x>&f=<y|n>
+#     /avatar/<hash>[.<format>]?s=<size>[&d=..][&initials=..][&name=..]&r=<rating>&f=<y|n>
 #
 # r and f come last so that what pages send, "?s=N" with maybe a d= keyword, becomes the
 # canonical form by appending the defaults: no substitution on the hot path.
 sub avatar_normalise {
-    if (req.url ~ "^/avatar/(?:[0-9a-f]{32}|[0-9a-f]{64})[?]s=(?:[1-9][0-9]{0,2}|1[0-9]{3}|20[0-3][0-9]|204[0-8])(?:&d=(?:mp|identicon|404|retro|monsterid|wavatar|robohash|blank|color))?(?:&r=(?:g|pg|r|x)&f=[yn])?$") {
-        # What pages send (s=, maybe a d= keyword) or the canonical form itself: one match
-        # settles it, where the parameter-by-parameter reading below costs several times more.
-        if (!str.contains(req.url, "&r=")) {
-            var.set("url", req.url + "&r=g&f=n");
-        }
+    call contract_page_url;
+    if (var.get("url")) {
+        # What pages send (s=, maybe a d= keyword) or the canonical form itself.
         call accept_reduce;
         return;
     }
@@ -119,13 +119,9 @@ sub avatar_normalise {
         # A percent-encoded parameter name: cached under its own URL, exactly as asked.
         return;
     }
-    if (req.url ~ "^/avatar/(?:[0-9a-f]{32}|[0-9a-f]{64})(?:[?]|$)") {
+    call contract_plain_name;
+    if (var.get_int("at") > 0) {
         # The common shape: a lower-case MD5 or SHA-256, no extension, no slash.
-        if (str.count(req.url) == 40 || str.take(req.url, 1, 40) == "?") {
-            var.set_int("at", 40);
-        } else {
-            var.set_int("at", 72);
-        }
         var.set("path", str.take(req.url, var.get_int("at")));
         var.set("rest", str.take(req.url, str.count(req.url) - var.get_int("at"),
             var.get_int("at")));
@@ -142,7 +138,7 @@ sub avatar_normalise {
         var.set("q", "&");
     }
     if (var.get("ext")) {
-        # Any extension turns off negotiation; only .webp and .avif name a format.
+        # Any extension turns off negotiation; only some name a format (contract_name_path).
         unset req.http.Accept;
     } else {
         call accept_reduce;
@@ -172,17 +168,10 @@ sub avatar_name_general {
         var.set("hash", regsub(var.get("name"), "[.][^.]*$", ""));
         var.set("ext", regsub(var.get("name"), "^.*[.]", ""));
     }
-    if (var.get("hash") !~ "^(?:[0-9a-f]{32}|[0-9a-f]{64})$") {
-        var.set("hash", "");
-    }
-    if (var.get("ext") == "webp" || var.get("ext") == "avif") {
-        var.set("path", "/avatar/" + var.get("hash") + "." + var.get("ext"));
-    } else {
-        var.set("path", "/avatar/" + var.get("hash"));
-    }
+    call contract_name_path;
 }
 
-# s / size: 1..2048; 0, negative or unreadable means 80, more than 2048 means 2048.
+# s / size, read as contract_size says.
 sub size_param {
     if (!str.contains(var.get("q"), "&s")) {
         # Neither name is there: the common case, settled without a regex.
@@ -194,26 +183,10 @@ sub size_param {
     } else {
         var.set("v", "");
     }
-    if (var.get("v") == "" || var.get("v") == "80") {
-        var.set("s", "80");
-    } elsif (var.get("v") ~ "^(?:[1-9][0-9]{0,2}|1[0-9]{3}|20[0-3][0-9]|204[0-8])$") {
-        var.set("s", var.get("v"));
-    } elsif (var.get("v") ~ "^[0-9]+$") {
-        # Leading zeros, zero, or too big.
-        var.set("s", regsub(var.get("v"), "^0+", ""));
-        if (var.get("s") == "") {
-            var.set("s", "80");
-        } elsif (var.get("s") ~ "^[0-9]{5,}$" || std.integer(var.get("s"), 80) > 2048) {
-            var.set("s", "2048");
-        }
-    } elsif (var.get("v") ~ "[%+]") {
-        var.set("s", var.get("v"));
-    } else {
-        var.set("s", "80");
-    }
+    call contract_size;
 }
 
-# r / rating: g, pg, r or x in any case; anything else g.
+# r / rating, read as contract_rating says.
 sub rating_param {
     if (!str.contains(var.get("q"), "&r")) {
         # Neither name is there: the common case, settled without a regex.
@@ -225,21 +198,10 @@ sub rating_param {
     } else {
         var.set("v", "");
     }
-    if (var.get("v") == "") {
-        var.set("r", "g");
-    } elsif (var.get("v") == "g" || var.get("v") == "pg" || var.get("v") == "r" ||
-             var.get("v") == "x") {
-        var.set("r", var.get("v"));
-    } elsif (std.tolower(var.get("v")) ~ "^(?:g|pg|r|x)$") {
-        var.set("r", std.tolower(var.get("v")));
-    } elsif (var.get("v") ~ "[%+]") {
-        var.set("r", var.get("v"));
-    } else {
-        var.set("r", "g");
-    }
+    call contract_rating;
 }
 
-# f / forcedefault: y, 1 or true in any case mean yes; anything else no.
+# f / forcedefault, read as contract_force says.
 sub force_param {
     if (!str.contains(var.get("q"), "&f")) {
         # Neither name is there: the common case, settled without a regex.
@@ -252,20 +214,12 @@ sub force_param {
     } else {
         var.set("v", "");
     }
-    if (var.get("v") == "" || var.get("v") == "n") {
-        var.set("f", "n");
-    } elsif (var.get("v") == "y" || std.tolower(var.get("v")) ~ "^(?:y|1|true)$") {
-        var.set("f", "y");
-    } elsif (var.get("v") ~ "[%+]") {
-        var.set("f", var.get("v"));
-    } else {
-        var.set("f", "n");
-    }
+    call contract_force;
 }
 
-# d / default: a keyword (mm is mp), or a URL the app validates. An unknown keyword means
-# the service's own default, which is what no d= means too. initials and name only draw
-# d=initials, which may also be the service's default.
+# d / default: a keyword (or its alias), or a URL the app validates, as contract_default
+# says. An unknown keyword means the service's own default, which is what no d= means too.
+# initials and name only draw d=initials, which may also be the service's default.
 sub default_param {
     if (!str.contains(var.get("q"), "&d")) {
         # Neither name is there: the common case, settled without a regex.
@@ -277,26 +231,8 @@ sub default_param {
     } else {
         var.set("v", "");
     }
-    if (var.get("v") == "") {
-        var.set("d", "");
-    } elsif (var.get("v") == "mp" || var.get("v") == "identicon" || var.get("v") == "404" ||
-             var.get("v") == "retro" || var.get("v") == "monsterid" ||
-             var.get("v") == "wavatar" || var.get("v") == "robohash" ||
-             var.get("v") == "blank" || var.get("v") == "color") {
-        # The common case, and one that never draws initials.
-        var.set("d", "&d=" + var.get("v"));
-        return;
-    } elsif (std.tolower(var.get("v")) == "mm") {
-        var.set("d", "mp");
-    } elsif (std.tolower(var.get("v")) ~
-             "^(?:404|mp|identicon|monsterid|wavatar|retro|robohash|blank|initials|color)$") {
-        var.set("d", std.tolower(var.get("v")));
-    } elsif (var.get("v") ~ "[%+:]") {
-        var.set("d", var.get("v"));
-    } else {
-        var.set("d", "");
-    }
-    if (var.get("d") == "" || var.get("d") == "initials" || var.get("d") ~ "[%+:]") {
+    call contract_default;
+    if (var.get("text")) {
         if (str.contains(var.get("q"), "&initials") || str.contains(var.get("q"), "&name")) {
             call initials_param;
         }
@@ -308,9 +244,9 @@ sub default_param {
 
 sub initials_param {
     var.set("v", regsub(var.get("q"), "^.*&initials(?:=([^&]*))?&.*$|^.*$", "\1"));
-    if (var.get("v") ~ "^[a-zA-Z0-9]+$") {
-        # Plain letters win over name=, upper-cased, at most three.
-        var.set("initials", "&initials=" + std.toupper(str.take(var.get("v"), 3)));
+    call contract_initials;
+    if (var.get("initials")) {
+        # Plain letters win over name=.
         return;
     }
     if (var.get("v") != "") {

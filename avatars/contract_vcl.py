@@ -1,4 +1,4 @@
-"""The VCL copy of the URL contract: `deploy/varnish/contract.vcl`, written from avatars/contract.py.
+"""The VCL copy of the URL contract, `deploy/varnish/contract.vcl`, from avatars/contract.py.
 
 default.vcl decides how to read an avatar URL quickly; this file says what each value means
 (sizes and their clamp, hash shapes, keywords and aliases, ratings, force, formats), so those
@@ -43,12 +43,17 @@ def render() -> str:
     plain_name = []
     for number, at in enumerate(lengths[:-1]):
         keyword = "if" if number == 0 else "} elsif"
+        ends_here = f'str.count(req.url) == {at} || str.take(req.url, 1, {at}) == "?"'
         plain_name += [
-            f'        {keyword} (str.count(req.url) == {at} || str.take(req.url, 1, {at}) == "?") {{',
+            f"        {keyword} ({ends_here}) {{",
             f'            var.set_int("at", {at});',
         ]
     if plain_name:
-        plain_name += ["        } else {", f'            var.set_int("at", {lengths[-1]});', "        }"]
+        plain_name += [
+            "        } else {",
+            f'            var.set_int("at", {lengths[-1]});',
+            "        }",
+        ]
     else:
         plain_name = [f'        var.set_int("at", {lengths[-1]});']
 
@@ -72,7 +77,7 @@ def render() -> str:
         "# One match settles it, where reading parameter by parameter costs several times more.",
         "sub contract_page_url {",
         f'    if (req.url ~ "^{PREFIX}(?:{hashes})[?]s=(?:{sizes})'
-        f'(?:&d=(?:{_alternatives(plain_keywords)}))?'
+        f"(?:&d=(?:{_alternatives(plain_keywords)}))?"
         f'(?:&r=(?:{_alternatives(contract.RATINGS)})&f=[yn])?$") {{',
         '        if (str.contains(req.url, "&r=")) {',
         '            var.set("url", req.url);',
@@ -172,7 +177,7 @@ def render() -> str:
         "        # The common case.",
         '        var.set("d", var.get("v"));',
         *aliases,
-        "    } elsif (std.tolower(var.get(\"v\")) ~",
+        '    } elsif (std.tolower(var.get("v")) ~',
         f'             "^(?:{_alternatives(contract.DEFAULT_KEYWORDS)})$") {{',
         '        var.set("d", std.tolower(var.get("v")));',
         '    } elsif (var.get("v") ~ "[%+:]") {',

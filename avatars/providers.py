@@ -33,6 +33,7 @@ DEFAULTS_LAST_MODIFIED = datetime(2024, 1, 1, tzinfo=UTC)
 class ImageAnswer:
     rendition: Rendition
     last_modified: datetime
+    generated: bool = False  # a drawn default, not the address's own image
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ class GeneratedDefault:
             text=text,
             fmt=wanted.extension_format or "PNG",
         )
-        return ImageAnswer(rendition, DEFAULTS_LAST_MODIFIED)
+        return ImageAnswer(rendition, DEFAULTS_LAST_MODIFIED, generated=True)
 
 
 PROVIDERS: Sequence[Provider] = (

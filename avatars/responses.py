@@ -14,6 +14,12 @@ from avatars.selectors import KnownHash
 # The purge key of requests with no usable hash: lets an operator drop them all at once (for
 # example after changing AVATAR_DEFAULT) without echoing attacker-chosen text into a header.
 NO_HASH_XKEY = "no-hash"
+# Purge keys of every response of a kind (`manage.py purge_edge`): after an upgrade that
+# changes RENDITION_VERSION, the drawings or the URL rules, the edge holds week-old answers
+# that no hash's purge would reach. Words, so they never collide with a hex digest.
+AVATAR_XKEY = "avatar"
+DEFAULT_XKEY = "default"
+RENDITION_XKEY = "rendition"
 
 
 def respond(
@@ -30,7 +36,7 @@ def respond(
         # An answer the client asked for with d=404, not an error: Django would otherwise log
         # a warning per request on the hot path.
         response._has_been_logged = True  # type: ignore[attr-defined]
-    _edge_headers(response, _xkey(wanted, found))
+    _edge_headers(response, f"{_xkey(wanted, found)} {_kind_xkeys(answer)}")
     if request.method == "HEAD" and response.status_code != 304:
         # The same headers as GET, no body: gunicorn sends whatever body the app returns.
         response["Content-Length"] = str(len(response.content))
@@ -76,6 +82,12 @@ def _xkey(wanted: AvatarRequest, found: KnownHash | None) -> str:
     if found is not None:
         return f"{found.md5} {found.sha256}"
     return wanted.hash or NO_HASH_XKEY
+
+
+def _kind_xkeys(answer: Answer) -> str:
+    if isinstance(answer, ImageAnswer):
+        return f"{AVATAR_XKEY} {DEFAULT_XKEY if answer.generated else RENDITION_XKEY}"
+    return AVATAR_XKEY
 
 
 def _edge_headers(response: HttpResponse, xkey: str) -> None:

@@ -18,7 +18,10 @@ KNOWN_PARAMETERS = ["s", "size", "d", "default", "f", "forcedefault", "r", "rati
 KNOWN_PARAMETERS += ["initials", "name"]
 # What WSGI servers hand Django: latin-1 text, no line breaks in headers.
 LATIN1 = st.characters(max_codepoint=255, exclude_characters="\r\n")
-XKEY = re.compile(r"(?:[0-9a-f]{32} [0-9a-f]{64}|[0-9a-f]{32}|[0-9a-f]{64}|no-hash)")
+XKEY = re.compile(
+    r"(?:[0-9a-f]{32} [0-9a-f]{64}|[0-9a-f]{32}|[0-9a-f]{64}|no-hash)"
+    r" avatar(?: default| rendition)?"
+)
 FUZZ = settings(
     max_examples=120,
     deadline=None,

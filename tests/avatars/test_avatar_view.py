@@ -247,10 +247,11 @@ def test_without_a_name_initials_show_a_neutral_glyph(client):
 
 
 def test_a_custom_default_url_is_a_302_to_that_url(client):
-    target = "https://img.example.com/fallback.png?x=1"
+    target = "https://img.example.com/fallback.png"
     response = client.get(url(UNKNOWN, d=target))
     assert response.status_code == 302
     assert response["Location"] == target
+    assert response["xkey"] == f"{UNKNOWN} avatar"
 
 
 def test_an_avatar_wins_over_a_custom_default(client, alice_md5):
@@ -264,6 +265,17 @@ def test_an_avatar_wins_over_a_custom_default(client, alice_md5):
         "https://user:pw@img.example.com/a.png",
         "https://img.example.com:8443/a.png",
         "https://img.example.com/" + "x" * 2000,
+        # Gravatar's rules (issue 9, item 8): a public host, an image, no query string.
+        "http://127.0.0.1/a.png",
+        "http://localhost/a.png",
+        "http://169.254.169.254/latest/meta-data.png",
+        "http://10.1.2.3/a.png",
+        "http://[::1]/a.png",
+        "http://printer.local/a.png",
+        "http://intranet/a.png",
+        "https://img.example.com/login.html",
+        "https://img.example.com/a.png?next=/account/",
+        "https://img.example.com/a.png#x",
     ],
 )
 def test_a_rejected_custom_default_falls_back_to_the_services_default(client, settings, target):
@@ -374,7 +386,7 @@ def test_a_verified_address_without_an_avatar_gets_the_default(client, people):
     address = address_confirm(address=address_add(user=people.charlie, email="c@example.com"))
     response = client.get(url(address.sha256, d="identicon"))
     assert shows_default(response, "identicon", address.sha256)
-    assert response["xkey"] == f"{address.md5} {address.sha256}"
+    assert response["xkey"] == f"{address.md5} {address.sha256} avatar default"
 
 
 # 4. The response
@@ -390,7 +402,7 @@ def test_image_responses_carry_every_contract_header(client, settings, people):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"] == f'inline; filename="{digest}.jpg"'
     assert response["Link"] == f'<https://avatars.example.com/avatar/{digest}>; rel="canonical"'
-    assert response["xkey"] == f"{people.alice_address.md5} {digest}"
+    assert response["xkey"] == f"{people.alice_address.md5} {digest} avatar rendition"
     assert response["Vary"] == "Accept"
 
 
@@ -449,10 +461,10 @@ def test_user_images_with_transparency_are_png(client, people):
 
 
 def test_xkey_for_unknown_and_malformed_hashes(client):
-    assert client.get(url(UNKNOWN.upper()))["xkey"] == UNKNOWN
-    assert client.get(url(UNKNOWN_SHA256, d="404"))["xkey"] == UNKNOWN_SHA256
-    assert client.get(url("<script>", d="404"))["xkey"] == "no-hash"
-    assert client.get("/avatar/")["xkey"] == "no-hash"
+    assert client.get(url(UNKNOWN.upper()))["xkey"] == f"{UNKNOWN} avatar default"
+    assert client.get(url(UNKNOWN_SHA256, d="404"))["xkey"] == f"{UNKNOWN_SHA256} avatar"
+    assert client.get(url("<script>", d="404"))["xkey"] == "no-hash avatar"
+    assert client.get("/avatar/")["xkey"] == "no-hash avatar default"
 
 
 def test_no_usable_hash_gets_a_neutral_filename_and_no_canonical_link(client):

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from avatars.request import AvatarRequest, default_url_allowed, negotiate
+from avatars.request import AvatarRequest, custom_default_allowed, default_url_allowed, negotiate
 
 MD5 = hashlib.md5(b"jane@example.com", usedforsecurity=False).hexdigest()
 SHA256 = hashlib.sha256(b"jane@example.com").hexdigest()
@@ -185,9 +185,13 @@ def test_accept_offers_avif_then_webp_by_name_only(accept, fmt):
     "url",
     [
         "https://example.com/default.png",
-        "http://example.com/a.png?x=1",
         "https://example.com:443/a.png",
         "http://example.com:80/a.png",
+        "https://img.example.com/photos/Me.JPEG",
+        *(f"https://example.com/a.{extension}" for extension in ("jpg", "gif", "webp", "avif")),
+        "https://93.184.215.14/a.png",
+        "https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/a.png",
+        "https://example.com./a.png",
     ],
 )
 def test_a_custom_default_url_is_accepted(url):
@@ -212,6 +216,45 @@ def test_a_custom_default_url_is_accepted(url):
         "https://exämple.com/a.png",
         "https://[::1/a.png",
         "https://example.com/" + "a" * 2000,
+        # Not an image, or not only one: Gravatar's rules want an image extension, no query.
+        "https://example.com/login.html?next=/a.png",
+        "https://example.com/a.png?x=1",
+        "https://example.com/a.png?",
+        "https://example.com/a.png#.jpg",
+        "https://example.com/a.svg",
+        "https://example.com/a.png/",
+        "https://example.com/.png",
+        "https://example.com",
+        "https://example.com\\@evil.example/a.png",
+        # Hosts that are not public: IP literals in special ranges, in every spelling a
+        # browser reads as an address, and names that only mean something locally.
+        "http://127.0.0.1/a.png",
+        "http://127.1/a.png",
+        "http://2130706433/a.png",
+        "http://0x7f.0.0.1/a.png",
+        "http://0177.0.0.1/a.png",
+        "http://169.254.169.254/a.png",
+        "http://10.0.0.1/a.png",
+        "http://172.16.0.1/a.png",
+        "http://192.168.1.1/a.png",
+        "http://100.64.0.1/a.png",
+        "http://0.0.0.0/a.png",
+        "http://224.0.0.1/a.png",
+        "http://255.255.255.255/a.png",
+        "http://[::1]/a.png",
+        "http://[fe80::1]/a.png",
+        "http://[fc00::1]/a.png",
+        "http://[::ffff:127.0.0.1]/a.png",
+        "http://[64:ff9b::a9fe:a9fe]/a.png",
+        "http://[2002:7f00:1::]/a.png",
+        "http://localhost/a.png",
+        "http://LOCALHOST./a.png",
+        "http://app.localhost/a.png",
+        "http://printer.local/a.png",
+        "http://metadata.google.internal/a.png",
+        "http://intranet/a.png",
+        "http://bad..example.com/a.png",
+        "http://-bad.example.com/a.png",
     ],
 )
 def test_a_dangerous_or_odd_custom_default_url_is_refused(url, settings):
@@ -225,3 +268,16 @@ def test_the_host_allow_list_limits_custom_defaults(settings):
     settings.AVATAR_DEFAULT_URL_HOSTS = ["img.example.com"]
     assert default_url_allowed("https://IMG.example.com/a.png")
     assert not default_url_allowed("https://evil.example.net/a.png")
+
+
+def test_a_listed_host_is_trusted_as_named_but_every_other_rule_still_holds(settings):
+    settings.AVATAR_DEFAULT_URL_HOSTS = ["images.intranet"]
+    assert default_url_allowed("https://images.intranet/a.png")
+    assert not default_url_allowed("https://images.intranet/a.png?x=1")
+    assert not default_url_allowed("https://images.intranet/page.html")
+    assert not default_url_allowed("https://images.intranet:8443/a.png")
+
+
+def test_the_rules_need_no_settings_and_no_dns():
+    assert custom_default_allowed("https://gravatar.example/a.png")
+    assert not custom_default_allowed("https://gravatar.example/a.png", allowed_hosts=["x.example"])

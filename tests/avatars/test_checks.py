@@ -1,0 +1,52 @@
+"""avatars/checks.py: settings checked against the contract at start-up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from avatars import contract
+from avatars.checks import check_avatar_default
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("kind", contract.GENERATED_DEFAULTS)
+def test_every_generated_default_may_be_the_services_default(settings, kind):
+    settings.AVATAR_DEFAULT = kind
+    assert check_avatar_default() == []
+
+
+@pytest.mark.parametrize("value", ["404", "mm", "gravatar", ""])
+def test_anything_else_is_error_e102_naming_the_choices(settings, value):
+    settings.AVATAR_DEFAULT = value
+    [error] = check_avatar_default()
+    assert error.id == "avatars.E102"
+    assert f"AVATAR_DEFAULT={value!r}" in error.msg
+    assert error.hint == f"Use one of {', '.join(contract.GENERATED_DEFAULTS)}."
+
+
+def test_manage_py_check_stops_on_it(settings):
+    settings.AVATAR_DEFAULT = "nope"
+    with pytest.raises(SystemCheckError, match="avatars.E102"):
+        call_command("check")
+
+
+def test_the_environment_value_is_read_in_any_case():
+    environment = {**os.environ, "AVATAR_DEFAULT": " Identicon "}
+    code = "from django.conf import settings; print(settings.AVATAR_DEFAULT)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", code],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "identicon"

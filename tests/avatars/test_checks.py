@@ -34,7 +34,7 @@ def test_anything_else_is_error_e102_naming_the_choices(settings, value):
 
 def test_manage_py_check_stops_on_it(settings):
     settings.AVATAR_DEFAULT = "nope"
-    with pytest.raises(SystemCheckError, match="avatars.E102"):
+    with pytest.raises(SystemCheckError, match=r"avatars\.E102"):
         call_command("check")
 
 

@@ -20,7 +20,16 @@ from avatars.contract import DEFAULT_SIZE, MAX_SIZE, NOT_FOUND
 from avatars.defaults import initials_from
 from avatars.imaging import encode
 
-__all__ = ["DEFAULT_SIZE", "MAX_SIZE", "NOT_FOUND", "AvatarRequest", "default_url_allowed"]
+__all__ = [
+    "DEFAULT_SIZE",
+    "MAX_SIZE",
+    "NOT_FOUND",
+    "AvatarRequest",
+    "avif_available",
+    "custom_default_allowed",
+    "default_url_allowed",
+    "negotiate",
+]
 
 _HASH = re.compile(contract.HASH_PATTERN)
 _INTEGER = re.compile(r"\s*([+-]?)([0-9]+)\s*")

@@ -25,9 +25,10 @@ def warm(edge: Edge, *paths: str) -> dict[str, str]:
     """Each path cached: {path: its ETag (or status) as Varnish now serves it}."""
     served = {}
     for path in paths:
-        edge.get(path)
+        first = edge.get(path)
+        assert first.status in {200, 302, 404}, (path, first.status, edge.varnish.backend_health())
         again = edge.get(path)
-        assert again.cache == "HIT", (path, again.cache)
+        assert again.cache == "HIT", (path, first.cache, again.cache)
         served[path] = again.header("ETag") or str(again.status)
     return served
 

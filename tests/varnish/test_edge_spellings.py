@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from accounts.models import User
 from avatars import contract
 from avatars.models import Address
-from avatars.services import address_add, address_verify, avatar_assign, avatar_store
+from avatars.services import address_add, address_confirm, avatar_assign, avatar_store
 from tests.conftest import image_bytes
 from tests.personas import Personas, make_personas
 from tests.varnish.conftest import Edge
@@ -122,7 +122,7 @@ def people(fresh_edge, settings) -> Personas:
 def rated_x(people) -> Address:
     """An address whose image only r=x shows, so a rating read wrongly shows in the bytes."""
     user = User.objects.create_user("xavier@example.com", "xavier-password-1")
-    address = address_verify(address=address_add(user=user, email="xavier@example.com"))
+    address = address_confirm(address=address_add(user=user, email="xavier@example.com"))
     avatar = avatar_store(owner=user, data=image_bytes((64, 64), (200, 40, 40)), rating="x")
     avatar_assign(avatar=avatar, addresses=[address])
     return address

@@ -55,6 +55,13 @@ def decode_upload(data: bytes, limits: Limits = Limits()) -> Image.Image:
         ) from None
     except UnidentifiedImageError:
         raise UploadRejected(f"This file is not an image we can read. {FORMATS_HINT}") from None
+    except ValueError:
+        # Pillow refuses to inflate more than a megabyte of a PNG's colour profile or text
+        # (iCCP, zTXt, iTXt) before the image data, with a bare ValueError.
+        raise UploadRejected(
+            "The image carries a colour profile or text block too large to read; "
+            "save it again without metadata."
+        ) from None
     if image.format not in ACCEPTED_FORMATS:
         raise UploadRejected(f"{image.format} images are not accepted. {FORMATS_HINT}")
     width, height = image.size

@@ -34,6 +34,8 @@ def close(colour: tuple[int, ...], expected: tuple[int, int, int], slack: int = 
         ("not-an-image.jpg", "not an image we can read"),
         ("svg-named.png", "not an image we can read"),
         ("empty.jpg", "The file is empty"),
+        ("huge-iccp.png", "colour profile or text block too large to read"),
+        ("huge-ztxt.png", "colour profile or text block too large to read"),
     ],
 )
 def test_it_refuses_with_a_message(name, message):
@@ -46,6 +48,15 @@ def test_the_bomb_is_refused_from_its_header_before_any_decoding():
     assert len(data) < 100
     assert struct.unpack(">II", data[16:24]) == (100_000, 100_000)  # 10 gigapixels declared
     with pytest.raises(UploadRejected):
+        decode_upload(data)
+
+
+@pytest.mark.parametrize("name", ["huge-iccp.png", "huge-ztxt.png"])
+def test_a_metadata_bomb_is_refused_as_it_opens(name):
+    # Pillow refuses to inflate such a chunk with a bare ValueError, which would answer 500.
+    data = fixture(name)
+    assert len(data) < 20_000 and b"IDAT" in data[data.index(b"IHDR") + 40 :]
+    with pytest.raises(UploadRejected, match="save it again without metadata"):
         decode_upload(data)
 
 

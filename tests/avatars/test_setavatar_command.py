@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from avatars.models import Address, Avatar, ModerationState
-from tests.conftest import decode, image_bytes, stored_files
+from tests.conftest import FIXTURES, decode, image_bytes, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +63,15 @@ def test_an_unreadable_image_is_a_clear_error_and_writes_nothing(tmp_path):
     bad.write_text("this is text, not a JPEG")
     with pytest.raises(CommandError, match="not an image we can read"):
         run("someone@example.com", str(bad))
+    assert not User.objects.exists() and not Avatar.objects.exists()
+    assert stored_files(Path(settings.MEDIA_ROOT)) == []
+
+
+def test_a_png_with_an_oversized_metadata_chunk_is_a_clear_error_and_writes_nothing(tmp_path):
+    bomb = tmp_path / "profile.png"
+    bomb.write_bytes((FIXTURES / "hostile" / "huge-iccp.png").read_bytes())
+    with pytest.raises(CommandError, match="colour profile or text block too large"):
+        run("someone@example.com", str(bomb))
     assert not User.objects.exists() and not Avatar.objects.exists()
     assert stored_files(Path(settings.MEDIA_ROOT)) == []
 

@@ -193,6 +193,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "avatars.middleware.CookielessAvatarMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

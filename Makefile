@@ -64,6 +64,7 @@ test: system-packages $(VENV)/.dev-installed
 bench: system-packages $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/varnish_bench.py
+	$(BIN)/python bench/bench_shared_cache.py
 
 clean:
 	rm -rf $(VENV) var

@@ -38,6 +38,11 @@ RENDITION_VERSION = 1
 SHARED_CACHE_SECONDS = 30 * 86400
 # Defaults that look the same for every hash: one rendition per size, not one per hash.
 HASH_INDEPENDENT_DEFAULTS = frozenset({"mp", "blank"})
+# Only these defaults go to the shared cache, whose keys they bound (kinds x sizes x formats).
+# A per-hash default would add a key for every never-seen hash, and most traffic is for
+# unknown hashes: Varnish and each worker's LRU hold those, and drawing one again costs about
+# a millisecond or so at 80 px (bench/bench_shared_cache.py measures every kind).
+SHARED_DEFAULTS = HASH_INDEPENDENT_DEFAULTS
 
 
 class RenditionUnavailable(OSError):
@@ -125,7 +130,11 @@ def default_rendition(*, kind: str, seed: str, size: int, text: str, fmt: str) -
     if kind in HASH_INDEPENDENT_DEFAULTS:
         seed, text = "", ""
     key = _identity("default", kind, seed, str(size), fmt, text)
-    data = _cached(key, lambda: encode.encode(render_default(kind, seed, size, text), fmt))
+    data = _cached(
+        key,
+        lambda: encode.encode(render_default(kind, seed, size, text), fmt),
+        share=kind in SHARED_DEFAULTS,
+    )
     return Rendition(data=data, format=fmt, etag=f'"{key}"')
 
 
@@ -136,10 +145,14 @@ def _identity(*parts: str) -> str:
     return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _cached(key: str, make: Callable[[], bytes]) -> bytes:
+def _cached(key: str, make: Callable[[], bytes], *, share: bool = True) -> bytes:
     memory = memory_cache()
     data = memory.get(key)
     if data is not None:
+        return data
+    if not share:
+        data = make()
+        memory.put(key, data)
         return data
     cache_key = f"rendition:{key}"
     shared = caches["default"]

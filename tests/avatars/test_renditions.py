@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import uuid
 
 import pytest
 from django.core.cache import caches
@@ -185,3 +187,51 @@ def test_defaults_are_cached_after_the_first_render():
     default_rendition(kind="retro", seed=SEED, size=50, text="", fmt="PNG")
     default_rendition(kind="retro", seed=SEED, size=50, text="", fmt="PNG")
     assert len(renditions.memory_cache()) == before + 1
+
+
+# The shared cache stays bounded
+
+
+@pytest.fixture
+def shared_redis(settings):
+    """The real Redis of the run (CI sets REDIS_URL), under a key prefix of this test's own, so
+    the keys it counts are only the ones this test added."""
+    location = os.environ.get("REDIS_URL")
+    assert location, "this test needs the real Redis: set REDIS_URL"
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    client = caches["default"]._cache.get_client(write=False)
+
+    def keys() -> list[bytes]:
+        return list(client.scan_iter(match=f"{prefix}:*", count=1000))
+
+    yield keys
+    for key in keys():
+        client.delete(key)
+
+
+@pytest.mark.django_db
+def test_never_seen_hashes_add_no_keys_to_the_shared_cache(shared_redis, client):
+    kinds = ["identicon", "monsterid", "wavatar", "retro", "robohash", "initials", "color"]
+    for number in range(40):
+        digest = f"{number + 1000:032x}"
+        kind = kinds[number % len(kinds)]
+        response = client.get(f"/avatar/{digest}?d={kind}&s={20 + number}&name=Jo+Doe")
+        assert response.status_code == 200
+    assert shared_redis() == []
+    # What looks the same for every hash is still shared, one key per size and format.
+    for number in range(3):
+        client.get(f"/avatar/{number:032x}?d=mp&s=64")
+    assert len(shared_redis()) == 1
+
+
+@pytest.mark.django_db
+def test_avatar_renditions_still_go_to_the_shared_cache(shared_redis):
+    avatar_rendition(image=stored_image(), size=72, fmt="JPEG")
+    assert len(shared_redis()) == 1

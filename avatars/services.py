@@ -332,9 +332,9 @@ def avatar_store(
     """
     if rating not in Rating.values:
         raise ValidationError({"rating": f"{rating!r} is not a rating; use {Rating.describe()}."})
-    image = decode.decode_upload(data, upload_limits())
-    image = square.rotate_quarter_turns(image, quarter_turns)
-    master_image = square.make_square(image, crop)
+    master_image = decode.decode_master(
+        data, upload_limits(), crop=crop, quarter_turns=quarter_turns
+    )
     fmt = encode.natural_format(master_image)
     master_bytes = encode.encode(master_image, fmt, for_storage=True)
     preview_image = square.resize_square(master_image, min(square.PREVIEW_EDGE, master_image.width))

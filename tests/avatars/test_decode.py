@@ -4,12 +4,14 @@ each is refused with a message a person understands, or comes out clean and upri
 from __future__ import annotations
 
 import io
+import math
 import struct
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
-from avatars.imaging.decode import Limits, UploadRejected, decode_upload
+from avatars.imaging import square
+from avatars.imaging.decode import Limits, UploadRejected, decode_master, decode_upload
 from tests.conftest import FIXTURES
 
 HOSTILE = FIXTURES / "hostile"
@@ -154,3 +156,145 @@ def test_the_fixtures_are_what_the_script_makes():
     from tests.fixtures.make_fixtures import FIXTURES as MADE
 
     assert {path.name for path in HOSTILE.iterdir()} == set(MADE)
+
+
+# decode_master: the master straight from the upload, the same as the full-size path
+
+
+def reference_master(
+    data: bytes, crop=None, quarter_turns: int = 0, limits: Limits | None = None
+) -> Image.Image:
+    """What avatar_store made before decode_master: everything at full size."""
+    image = square.rotate_quarter_turns(decode_upload(data, limits or Limits()), quarter_turns)
+    return square.make_square(image, crop)
+
+
+def rms(one: Image.Image, other: Image.Image) -> float:
+    assert (one.size, one.mode) == (other.size, other.mode)
+    histogram = ImageChops.difference(one, other).histogram()
+    squares = sum(count * (value % 256) ** 2 for value, count in enumerate(histogram))
+    return math.sqrt(squares / (one.width * one.height * len(one.getbands())))
+
+
+def marked(width: int, height: int) -> Image.Image:
+    """Smooth gradients plus four coloured corners: any wrong turn, mirror or shift shows."""
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    image = Image.merge(
+        "RGB",
+        (
+            image.getchannel(0),
+            image.getchannel(0).rotate(90),
+            image.getchannel(0).transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        ),
+    )
+    corner = max(4, min(width, height) // 6)
+    for colour, (x, y) in zip(
+        [(230, 20, 20), (20, 230, 20), (20, 20, 230), (240, 240, 20)],
+        [(0, 0), (width - corner, 0), (0, height - corner), (width - corner, height - corner)],
+        strict=True,
+    ):
+        image.paste(colour, (x, y, x + corner, y + corner))
+    return image
+
+
+def jpeg_with_orientation(image: Image.Image, orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95, exif=exif.tobytes())
+    return out.getvalue()
+
+
+CROPS = [
+    None,
+    square.CropBox(left=0, top=0, edge=50),
+    square.CropBox(left=37, top=11, edge=61),
+    square.CropBox(left=500, top=-4, edge=9999),  # clamped into the image
+]
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("turns", range(4))
+@pytest.mark.parametrize("crop", CROPS)
+def test_the_master_is_the_full_size_result_for_every_orientation_turn_and_crop(
+    orientation, turns, crop
+):
+    data = jpeg_with_orientation(marked(160, 110), orientation)
+    expected = reference_master(data, crop, turns)
+    master = decode_master(data, crop=crop, quarter_turns=turns)
+    assert master.size == expected.size
+    assert rms(master, expected) < 1.0
+
+
+@pytest.mark.parametrize(("orientation", "turns"), [(1, 0), (6, 1), (3, 3), (5, 2)])
+@pytest.mark.parametrize("crop", [None, square.CropBox(left=900, top=350, edge=4500)])
+def test_a_big_jpeg_decodes_at_a_reduced_scale_and_still_matches(orientation, turns, crop):
+    data = jpeg_with_orientation(marked(5400, 4700), orientation)
+    expected = reference_master(data, crop, turns)
+    master = decode_master(data, crop=crop, quarter_turns=turns)
+    assert master.size == expected.size == (2048, 2048)
+    assert rms(master, expected) < 2.5  # the DCT's own downscale against LANCZOS
+
+
+@pytest.mark.parametrize("crop", [None, square.CropBox(left=333, top=100, edge=2700)])
+def test_a_big_png_is_resampled_in_bands_exactly_as_in_one_piece(crop):
+    # Noise: a seam between bands, or a filter reaching past the crop, changes pixels.
+    noisy = Image.blend(
+        marked(3500, 2900), Image.effect_noise((3500, 2900), 80).convert("RGB"), 0.5
+    )
+    out = io.BytesIO()
+    noisy.save(out, "PNG", compress_level=1)
+    roomy = Limits(max_bytes=64 * 1024 * 1024)  # noise does not compress
+    expected = reference_master(out.getvalue(), crop, limits=roomy)
+    master = decode_master(out.getvalue(), roomy, crop=crop)
+    assert master.size == (2048, 2048)
+    assert max(high for _, high in ImageChops.difference(master, expected).getextrema()) <= 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "palette-transparent.png",
+        "gray16.png",
+        "cmyk.jpg",
+        "animated.gif",
+        "animated.webp",
+        "photo.heic",
+        "photo.avif",
+        "png-named.jpg",
+        "orientation-6.jpg",
+    ],
+)
+def test_every_kind_of_source_gives_the_same_master(name):
+    expected = reference_master(fixture(name))
+    master = decode_master(fixture(name))
+    assert master.mode == expected.mode
+    assert rms(master, expected) < 1.0
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "L", "1", "P", "I;16"])
+def test_modes_are_converted_like_the_full_size_path(mode):
+    source = marked(300, 260).convert("RGBA")
+    source.putalpha(Image.linear_gradient("L").resize((300, 260)))
+    image = source.convert(mode) if mode != "I;16" else source.convert("L").convert("I;16")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    expected = reference_master(out.getvalue(), square.CropBox(left=20, top=10, edge=200))
+    master = decode_master(out.getvalue(), crop=square.CropBox(left=20, top=10, edge=200))
+    assert master.mode == expected.mode
+    assert rms(master, expected) < 1.0
+
+
+def test_the_master_carries_no_metadata():
+    master = decode_master(fixture("gps.jpg"))
+    assert master.info == {}
+    assert not master.getexif()
+
+
+@pytest.mark.parametrize("name", ["truncated.jpg", "corrupt.png", "huge-iccp.png", "bomb.png"])
+def test_the_master_refuses_what_decode_upload_refuses(name):
+    with pytest.raises(UploadRejected) as full:
+        decode_upload(fixture(name))
+    with pytest.raises(UploadRejected) as master:
+        decode_master(fixture(name))
+    assert str(master.value) == str(full.value)

@@ -65,6 +65,7 @@ bench: system-packages $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/varnish_bench.py
 	$(BIN)/python bench/bench_shared_cache.py
+	$(BIN)/python bench/bench_uploads.py
 
 clean:
 	rm -rf $(VENV) var

@@ -60,8 +60,9 @@ SWAPS_AXES = frozenset(
 LANCZOS_SUPPORT = 3.0
 # Source pixels one band of the master's resampling reads: 16 MB of RGB at a time.
 BAND_PIXELS = 4_000_000
-# Uploads decode at this nice value (0 is normal, 19 the lowest priority).
+# Uploads decode at this nice value (0 is normal, 19 the lowest priority), on this thread.
 DECODE_NICENESS = 10
+DECODE_THREAD_NAME = "upload-decode"
 
 
 class UploadRejected(ValueError):
@@ -298,6 +299,8 @@ def _run_decode(work: Callable[[], Image.Image]) -> Image.Image:
     memory they take together, and the lower priority keeps the avatar endpoint's requests
     (other threads of the same gunicorn workers) answering while uploads decode.
     """
+    if threading.current_thread().name.startswith(DECODE_THREAD_NAME):
+        return work()  # already on it: waiting for itself would never end
     return _decoder().submit(work).result()
 
 
@@ -311,7 +314,7 @@ def _decoder() -> ThreadPoolExecutor:
         # gunicorn preloads the app and forks: a pool made in the parent has no thread here.
         if _executor is None or _executor[0] != os.getpid():
             pool = ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="upload-decode", initializer=_lower_priority
+                max_workers=1, thread_name_prefix=DECODE_THREAD_NAME, initializer=_lower_priority
             )
             _executor = (os.getpid(), pool)
         return _executor[1]

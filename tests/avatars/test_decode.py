@@ -298,3 +298,38 @@ def test_the_master_refuses_what_decode_upload_refuses(name):
     with pytest.raises(UploadRejected) as master:
         decode_master(fixture(name))
     assert str(master.value) == str(full.value)
+
+
+# Decoding runs on one lower-priority thread per process
+
+
+def test_decoding_runs_one_at_a_time_on_a_lower_priority_thread():
+    import os
+    import sys
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from avatars.imaging import decode
+
+    lock = threading.Lock()
+    running, most, seen = 0, 0, set()
+
+    def work():
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        seen.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        Image.open(io.BytesIO(fixture("cmyk.jpg"))).load()  # real work while the others wait
+        with lock:
+            running -= 1
+        return threading.get_native_id()
+
+    with ThreadPoolExecutor(max_workers=4) as callers:
+        threads = set(callers.map(lambda _: decode._run_decode(work), range(8)))
+    assert most == 1
+    assert threading.get_native_id() not in threads and len(threads) == 1
+    if sys.platform == "linux":
+        assert seen == {os.getpriority(os.PRIO_PROCESS, 0) + decode.DECODE_NICENESS}
+    # A decode asked for from the decoding thread itself runs there instead of waiting on it.
+    assert decode._run_decode(lambda: decode_master(fixture("cmyk.jpg"))).size == (40, 40)

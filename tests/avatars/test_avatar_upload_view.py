@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from avatars.models import Avatar
-from tests.conftest import CommittingClient, decode, image_bytes
+from tests.conftest import FIXTURES, CommittingClient, decode, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +96,15 @@ def test_a_refusal_says_what_was_wrong_in_the_page_and_in_json(alice_client, per
     )
     assert response.status_code == 400
     assert "not an image we can read" in response.json()["errors"][0]
+    assert Avatar.objects.count() == 1
+
+
+@pytest.mark.parametrize("name", ["huge-iccp.png", "huge-ztxt.png"])
+def test_a_png_with_an_oversized_metadata_chunk_is_refused_in_the_page(alice_client, name):
+    # Pillow's bare ValueError for such a chunk used to escape as a 500.
+    response = upload(alice_client, (FIXTURES / "hostile" / name).read_bytes(), name=name)
+    assert response.status_code == 200
+    assert "colour profile or text block too large to read" in response.content.decode()
     assert Avatar.objects.count() == 1
 
 

@@ -96,7 +96,7 @@ def decode_master(
     full-size copies. `crop` is in the coordinates of the upright image after the turns.
 
     A 48 Mpx photo decodes to about 190 MB of pixels; turning, converting and cropping that
-    at full size used to cost four more copies (about 910 MB and 2 s for one upload). Here
+    at full size used to cost four more copies (about 870 MB and 1.5 s of CPU). Here
     JPEGs decode at the smallest DCT scale that still covers the master, the crop box is
     mapped back to the stored pixels so the region is resampled (and converted) in strips
     straight from the decoded source, and the orientation and turns are applied to the

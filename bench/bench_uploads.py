@@ -429,9 +429,10 @@ def concurrent_uploads(photo: Path, duration: int) -> dict[str, Any]:
                 uploader.join(timeout=120)
             sampling.set()
             sampler.join()
-    failures = [failure for uploader in uploaders for failure in uploader.failures]
-    if failures:
-        sys.exit(f"uploads failed: {failures[:3]}")
+        failures = [failure for uploader in uploaders for failure in uploader.failures]
+        if failures:
+            log = (tmp / "gunicorn.log").read_text()[-4000:]
+            sys.exit(f"uploads failed: {failures[:2]}\ngunicorn's log ends:\n{log}")
     upload_seconds = [seconds for uploader in uploaders for seconds in uploader.seconds]
     print(
         f"with {CONCURRENT_UPLOADS} concurrent uploads:   p99 {busy['p99_us'] / 1000:7.2f} ms "

@@ -1,6 +1,15 @@
 import os
 
+from django.core import checks
+from django.core.management.base import SystemCheckError
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gravatar.settings")
 application = get_wsgi_application()
+
+# gunicorn runs no system checks of its own: without this, a server started directly (not via
+# `make run`, whose migrate runs them) would come up with, say, a bad AVATAR_DEFAULT and answer
+# 500s. With preload_app the master loads this once, so a bad value stops the server at start.
+_errors = [m for m in checks.run_checks() if m.level >= checks.ERROR and not m.is_silenced()]
+if _errors:
+    raise SystemCheckError("\n".join(str(message) for message in _errors))

@@ -50,3 +50,22 @@ def test_the_environment_value_is_read_in_any_case():
         check=True,
     )
     assert result.stdout.strip() == "identicon"
+
+
+def _load_wsgi(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import gravatar.wsgi"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_server_started_without_manage_py_stops_on_it_too():
+    """gunicorn runs no checks: the WSGI module does, so a bad value never serves 500s."""
+    bad = _load_wsgi({**os.environ, "AVATAR_DEFAULT": "nope"})
+    assert bad.returncode != 0
+    assert "avatars.E102" in bad.stderr
+    assert _load_wsgi({**os.environ, "AVATAR_DEFAULT": "identicon"}).returncode == 0

@@ -6,15 +6,22 @@ transaction that makes the change: the purge is recorded in that transaction
 (`avatars.purging.purge_queue`) and sent to every Varnish node right after the commit, and
 `manage.py purge_worker` retries it until every node has it. A rolled-back change purges
 nothing.
+
+After the commit, and before the purges go out, the same digests are dropped from every app
+server's resolution cache (`avatars.resolution.digests_changed`), with or without Varnish.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
+
+from django.db import transaction
 
 from accounts.models import User
 from avatars.models import Address, Avatar
 from avatars.purging import purge_queue
+from avatars.resolution import digests_changed
 
 
 def digests_of(addresses: Iterable[Address]) -> list[str]:
@@ -24,7 +31,12 @@ def digests_of(addresses: Iterable[Address]) -> list[str]:
 
 def addresses_served_changed(*, addresses: Iterable[Address]) -> None:
     """These addresses now serve something else (assigned, verified, removed, unassigned)."""
-    purge_queue(digests=digests_of(addresses))
+    digests = digests_of(addresses)
+    # Registered first, so it runs before the purge's own after-commit delivery: a render
+    # Varnish asks for after the purge must not find the old answer in a worker's memory.
+    # robust: the time-to-live bounds a failure; it is never an error for the person.
+    transaction.on_commit(partial(digests_changed, digests), robust=True)
+    purge_queue(digests=digests)
 
 
 def user_served_changed(*, user: User) -> None:

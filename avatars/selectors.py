@@ -1,16 +1,19 @@
-"""Reads for the avatar endpoint: what a hash resolves to, in one indexed query."""
+"""Reads for the avatar endpoint: what a hash resolves to, in one indexed query or none at all
+(the resolution cache, `avatars.resolution`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
 from avatars.models import Address, ModerationState, Rating
+from avatars.resolution import resolution_cached
 
 MD5_LENGTH = 32
 SHA256_LENGTH = 64
@@ -67,17 +70,39 @@ class KnownHash:
 def hash_resolve(*, digest: str) -> KnownHash | None:
     """The verified address behind a lower-case MD5 or SHA-256 hex digest, or None.
 
-    One query on the digest's own index; moderation, account state and `hide_avatar` are
-    decided here so that callers only weigh the rating the request asks for.
+    One query on the digest's own index, unless the resolution cache still holds an exact
+    answer; moderation, account state and `hide_avatar` are decided here so that callers only
+    weigh the rating the request asks for.
     """
     column = _COLUMNS.get(len(digest))
     if column is None:
         return None
+    return resolution_cached(digest, _query)
+
+
+def _query(digest: str) -> KnownHash | None:
     database = connections[DEFAULT_DB_ALIAS]
-    with database.cursor() as cursor:
-        cursor.execute(_resolve_sql(database.vendor, column), [digest])
-        row = cursor.fetchone()
+    sql = _resolve_sql(database.vendor, _COLUMNS[len(digest)])
+    # Connections are reused without Django's health check (a `SELECT 1` before every request
+    # that queries): a connection the server dropped (a restart, a failover, an idle timeout)
+    # fails here instead, and this read, outside any transaction, is safe to repeat once on a
+    # new one. A failure to connect at all is not retried: the outage answer is the caller's.
+    reused = database.connection is not None and not database.in_atomic_block
+    try:
+        row = _fetch(database, sql, digest)
+    except (OperationalError, InterfaceError):
+        if not reused:
+            raise
+        database.close()
+        row = _fetch(database, sql, digest)
     return _known_hash(*row) if row else None
+
+
+def _fetch(database: Any, sql: str, digest: str) -> tuple[Any, ...] | None:
+    with database.cursor() as cursor:
+        cursor.execute(sql, [digest])
+        row: tuple[Any, ...] | None = cursor.fetchone()
+    return row
 
 
 @cache

@@ -134,9 +134,11 @@ def parse_database_url(url: str, *, conn_max_age: int) -> dict[str, Any]:
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
             "OPTIONS": options,
-            # Persistent connections: the avatar endpoint must not pay a connect per request.
+            # Persistent connections: the avatar endpoint must not pay a connect per request,
+            # nor a `SELECT 1` health check before its query; avatars.selectors notices a
+            # connection the server dropped and repeats its read once on a new one.
             "CONN_MAX_AGE": conn_max_age,
-            "CONN_HEALTH_CHECKS": True,
+            "CONN_HEALTH_CHECKS": False,
         }
     raise ImproperlyConfiguredEnv(
         f"DATABASE_URL scheme {parts.scheme!r} is not supported (use sqlite or postgres)"
@@ -386,6 +388,9 @@ AVATAR_STALE_IF_ERROR = env_int("AVATAR_STALE_IF_ERROR", 7 * 86400, minimum=0)
 AVATAR_RENDITION_MEMORY_BYTES = env_int(
     "AVATAR_RENDITION_MEMORY_BYTES", 32 * 1024 * 1024, minimum=0
 )
+# What hashes resolve to, remembered by each worker for at most a second (entries per process;
+# 0: none). See avatars/resolution.py.
+AVATAR_RESOLUTION_MEMORY_ENTRIES = env_int("AVATAR_RESOLUTION_MEMORY_ENTRIES", 10_000, minimum=0)
 
 # Varnish nodes to purge, e.g. http://10.0.0.5:6081,http://10.0.0.6:6081
 VARNISH_NODES = env_list("VARNISH_NODES")

@@ -120,6 +120,15 @@ def _static_without_manifest(settings: object) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_resolutions() -> None:
+    """An earlier test's rows are rolled back or flushed without a change verb: nothing it left
+    in the resolution cache may answer for this one."""
+    from avatars.resolution import resolution_clear
+
+    resolution_clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     """Django's default hasher costs ~0.3 s per password by design; tests hash many."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

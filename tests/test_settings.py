@@ -77,7 +77,7 @@ def test_env_str_reads_a_secret_file(monkeypatch, tmp_path):
     assert env_str("SOME_SECRET") == "from-a-file"
 
 
-def test_postgres_url_gets_persistent_health_checked_connections():
+def test_postgres_url_gets_persistent_connections_without_a_health_check_query():
     db = parse_database_url(
         "postgres://user:p%40ss@db.internal:6543/avatars?sslmode=require", conn_max_age=600
     )
@@ -91,7 +91,7 @@ def test_postgres_url_gets_persistent_health_checked_connections():
     )
     assert db["OPTIONS"] == {"sslmode": "require"}
     assert db["CONN_MAX_AGE"] == 600
-    assert db["CONN_HEALTH_CHECKS"] is True
+    assert db["CONN_HEALTH_CHECKS"] is False
 
 
 def test_sqlite_url_names_a_file():

@@ -228,12 +228,17 @@ class Listener(threading.Thread):
         super().__init__(name="resolution-listener", daemon=True)
         self.url, self.memory = url, memory
         self.connected = threading.Event()
+        self.stopped = threading.Event()
+
+    def stop(self) -> None:
+        """Ends the thread within LISTEN_POLL_SECONDS (tests; a worker's threads die with it)."""
+        self.stopped.set()
 
     def run(self) -> None:
         import redis
 
         failures = 0
-        while True:
+        while not self.stopped.is_set():
             try:
                 self._listen()
             except (redis.RedisError, OSError, TimeoutError) as error:
@@ -242,7 +247,7 @@ class Listener(threading.Thread):
                     logger.warning("resolution listener lost Redis, reconnecting: %s", error)
                 delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
                 failures += 1
-                time.sleep(delay)
+                self.stopped.wait(delay)
             else:
                 failures = 0
 
@@ -260,7 +265,7 @@ class Listener(threading.Thread):
             heard = time.monotonic()
             self.memory.clear()
             self.connected.set()
-            while True:
+            while not self.stopped.is_set():
                 message = pubsub.get_message(timeout=LISTEN_POLL_SECONDS)
                 now = time.monotonic()
                 if message is None:

@@ -136,6 +136,12 @@ def _current() -> _Process:
     return process
 
 
+def resolution_start() -> None:
+    """Set up this process's cache and, with Redis, its listener (gunicorn calls it in each
+    worker before it serves, so that no change published meanwhile goes unheard)."""
+    _current()
+
+
 def resolution_cached(digest: str, resolve: Callable[[str], KnownHash | None]) -> KnownHash | None:
     """What `digest` resolves to, from memory when an entry is still exact, else `resolve`."""
     process = _current()

@@ -21,6 +21,7 @@ from avatars.freshness import addresses_served_changed, avatars_served_changed, 
 from avatars.models import ModerationState
 from avatars.selectors import KnownHash, hash_resolve
 from tests.conftest import require_binary
+from tests.gunicorn import Gunicorn
 from tests.personas import Personas, make_personas
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"
@@ -395,3 +396,99 @@ def test_a_frozen_redis_makes_the_listener_reconnect(people, settings):
         assert not process.listener.connected.is_set()
     finally:
         silent.close()
+
+
+# Other processes: gunicorn's workers on this node and on another
+
+
+def _test_database_url() -> str:
+    """The test database, for server processes of the test's own; they need its committed rows."""
+    if connection.vendor != "postgresql":
+        pytest.skip("server processes cannot share an in-memory SQLite test database")
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def shared_media(settings: Any, tmp_path: Path) -> Path:
+    """The media folder a server with VAR_DIR=tmp_path reads."""
+    media = tmp_path / "media"
+    storages = dict(settings.STORAGES)
+    storages["default"] = {**storages["default"], "OPTIONS": {"location": str(media)}}
+    settings.STORAGES = storages
+    settings.MEDIA_ROOT = str(media)
+    return media
+
+
+@pytest.fixture
+def node_people(transactional_db, shared_media, cache_here) -> Personas:
+    return make_personas()
+
+
+def _hide_alice(people: Personas) -> None:
+    services.profile_update(
+        user=people.alice, display_name="", display_name_public=False, hide_avatar=True
+    )
+
+
+def test_a_change_in_another_process_is_served_by_every_worker_of_the_node_at_once(
+    node_people, tmp_path
+):
+    """No Redis: the commit moves the node's generation file before the change returns, so no
+    worker may answer with what it remembered (its entries would live another second)."""
+    people = node_people
+    known = f"/avatar/{people.alice_address.md5}?s=80&d=404"
+    newly_verified = f"/avatar/{people.bob_address.md5}?d=identicon"
+    with Gunicorn(
+        tmp_path / "gunicorn.log",
+        workers=2,
+        DATABASE_URL=_test_database_url(),
+        VAR_DIR=str(tmp_path),
+    ) as server:
+        before = [server.get(known) for _ in range(20)] + [
+            server.get(newly_verified) for _ in range(20)
+        ]
+        assert {status for status, _ in before[:20]} == {200}
+        identicon = before[20][1]
+        _hide_alice(people)
+        services.address_verify(address=people.bob_address)
+        after = [server.get(known) for _ in range(20)]
+        assert {status for status, _ in after} == {404}
+        # bob's address now shows bob's (no) image: still the identicon, but as a known hash,
+        # whose xkey names both digests.
+        assert all(body == identicon for _, body in before[20:])
+
+
+def test_a_change_on_another_node_is_served_by_every_worker_within_half_a_second(
+    node_people, tmp_path, settings, redis_server
+):
+    """The test process is another node (its own generation file); Redis carries the news."""
+    people = node_people
+    settings.VAR_DIR = tmp_path / "other-node"
+    settings.REDIS_URL = redis_server.url
+    fresh_process()
+    known = f"/avatar/{people.alice_address.md5}?s=80&d=404"
+    with Gunicorn(
+        tmp_path / "gunicorn.log",
+        workers=2,
+        DATABASE_URL=_test_database_url(),
+        VAR_DIR=str(tmp_path),
+        REDIS_URL=redis_server.url,
+    ) as server:
+        client = redis.Redis.from_url(redis_server.url, socket_timeout=1)
+        channel = resolution.channel_name(client)
+        # This process and both workers, which subscribe as they start (gunicorn.conf.py).
+        until(lambda: client.pubsub_numsub(channel)[0][1] == 3, "a worker did not subscribe")
+        client.close()
+        assert {server.get(known)[0] for _ in range(20)} == {200}
+        _hide_alice(people)
+        changed = time.monotonic()
+        seen: list[tuple[float, int]] = []
+
+        def every_worker_serves_the_change() -> bool:
+            seen.append((time.monotonic() - changed, server.get(known)[0]))
+            return [status for _, status in seen[-20:]] == [404] * 20
+
+        until(every_worker_serves_the_change, f"still stale: {seen}", seconds=5)
+    fresh_from = seen[-20][0]
+    assert fresh_from < 0.5, seen

@@ -15,8 +15,8 @@ that the hash resolves to nothing) is used only while all of these hold:
   uncommitted rows, which must never reach other requests.
 
 Redis frozen or down costs nothing on the hot path: the listener reconnects in the background
-with a growing delay, publishing gives up after `REDIS_TIMEOUT_SECONDS`, and entries still expire
-after `TTL_SECONDS`.
+with a growing delay, publishing (in the request that made the change, after its commit) gives
+up after `REDIS_TIMEOUT_MS`, and entries still expire after `TTL_SECONDS`.
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ logger = logging.getLogger(__name__)
 # per worker that is 0.1 % of them, so a longer life would save nothing measurable, and one
 # second is also the longest a change may take to reach another app node while Redis is down.
 TTL_SECONDS: Final = 1.0
-# Publishing runs in the request that made the change, after its commit; the listener's reads.
-REDIS_TIMEOUT_SECONDS: Final = 0.25
 LISTEN_POLL_SECONDS: Final = 1.0
 # A listener that heard nothing, not even its own ping, for this long reconnects: a frozen Redis
 # answers nothing and raises nothing.
@@ -202,6 +200,11 @@ def _generation_bump(path: Path) -> None:
         logger.warning("cannot move the resolution generation %s: %s", path, error)
 
 
+def redis_timeout() -> float:
+    """Seconds, the same bound as the shared cache's (settings.REDIS_TIMEOUT_MS)."""
+    return float(settings.REDIS_TIMEOUT_MS) / 1000
+
+
 def channel_name(client: Any) -> str:
     """Pub/sub channels are shared by every database of a Redis server: name ours after the
     database the deployment uses, so two deployments on one server do not hear each other."""
@@ -216,8 +219,8 @@ def _publish(process: _Process, keys: list[str]) -> None:
         if process.publisher is None:
             process.publisher = redis.Redis.from_url(
                 settings.REDIS_URL,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=redis_timeout(),
+                socket_connect_timeout=redis_timeout(),
             )
         process.publisher.publish(channel_name(process.publisher), " ".join(keys))
     except (redis.RedisError, OSError) as error:
@@ -262,8 +265,8 @@ class Listener(threading.Thread):
 
         client = redis.Redis.from_url(
             self.url,
-            socket_timeout=LISTEN_POLL_SECONDS + REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=LISTEN_POLL_SECONDS + redis_timeout(),
+            socket_connect_timeout=redis_timeout(),
         )
         pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         try:

@@ -146,10 +146,12 @@ def app_env(**extra: str) -> dict[str, str]:
 
 @dataclass
 class AppProcess:
-    """gunicorn as `make run` starts it (deploy/gunicorn.conf.py), one worker, its log kept."""
+    """gunicorn as `make run` starts it (deploy/gunicorn.conf.py), one worker unless asked, its
+    log kept."""
 
     env: dict[str, str]
     log: Path
+    workers: int = 1
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
@@ -158,7 +160,12 @@ class AppProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> AppProcess:
-        env = {**self.env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": "1"}
+        env = {
+            **self.env,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "WEB_CONCURRENCY": str(self.workers),
+        }
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [

@@ -11,6 +11,11 @@ each of them alike:
   cold       known hashes at a size never asked before (a new rendition every request)
   cold_avif  the same with Chrome's Accept, so each new rendition is encoded as AVIF
   not_found  an unknown hash with d=404
+  new_default  a never-seen hash with d=identicon every request (resolved, drawn, encoded)
+
+Beside each ratio it reports the database round-trips per request (bench/origin_checks.py,
+counted in one process after the rounds), and how soon a change made by another process
+(`setavatar` replacing the known avatar) is served by every worker.
 
 Every response must have the scenario's status (404 for not_found, 200 for the others) and
 no socket may fail: otherwise the run stops with a non-zero exit and says what went wrong,
@@ -26,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import secrets
 import shutil
 import signal
 import socket
@@ -39,6 +45,12 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+# Run as a script: the repository root, for the bench package and Django's settings.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import origin_checks
+from bench.photos import photo, variant
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -57,6 +69,7 @@ SCENARIOS = {
     "cold": "known hashes, a new size each request",
     "cold_avif": "known hashes, a new size each request, Chrome's Accept (AVIF)",
     "not_found": "unknown hash, d=404",
+    "new_default": "never-seen hash, d=identicon, drawn and encoded",
 }
 EXPECTED_STATUS = {"not_found": 404}  # 200 for the others
 # The Accept header a scenario sends, and the Content-Type it must get back.
@@ -83,6 +96,8 @@ function response(status, headers, body)
   end
 end
 """
+# Requests per scenario whose database queries are counted.
+QUERY_SAMPLE = 200
 
 REPORT_LUA = r"""
 function done(summary, latency, requests)
@@ -139,6 +154,29 @@ end
 """
 
 
+NEW_DEFAULT_LUA = r"""
+thread_index = 0
+local counter = 0
+local prefix = ""
+
+function setup(thread)
+  thread:set("id", thread_index)
+  thread_index = thread_index + 1
+end
+
+function init(args)
+  prefix = args[1]
+end
+
+function request()
+  -- 16 hex digits new each round, then thread and sequence: never the same hash twice.
+  counter = counter + 1
+  local hash = prefix .. string.format("%08x%08x", id, counter)
+  return wrk.format(nil, "/avatar/" .. hash .. "?d=identicon")
+end
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -169,7 +207,8 @@ def main() -> None:
             capture_output=True,
             text=True,
         )
-        hashes = json.loads(seeded.stdout)["md5"]
+        seed = json.loads(seeded.stdout)
+        hashes = seed["md5"]
         known, cold = hashes[0], hashes[1:]
         (tmp / "cold-hashes.txt").write_text("\n".join(cold) + "\n")
         for name in SCENARIOS:
@@ -184,6 +223,7 @@ def main() -> None:
                 "cold": f"{base_url}/avatar/",
                 "cold_avif": f"{base_url}/avatar/",
                 "not_found": f"{base_url}/avatar/{UNKNOWN_MD5}?d=404",
+                "new_default": f"{base_url}/avatar/",
             }
             with urllib.request.urlopen(urls["known"], timeout=10) as response:
                 Path(env["BENCH_BARE_FILE"]).write_bytes(response.read())
@@ -194,9 +234,23 @@ def main() -> None:
                 for name in ("bare", "known", "default", "not_found"):
                     _check(name, _wrk(wrk, urls[name], tmp / f"{name}.lua", options, duration=2))
                 runs = _rounds(wrk, urls, tmp, options, capacity=len(cold) * len(COLD_SIZES))
+                print("Freshness: another process changes the known avatar ...", flush=True)
+                replacement = tmp / "replacement.jpg"
+                replacement.write_bytes(variant(photo(512), 10_000))
+                freshness = origin_checks.freshness(
+                    url=urls["known"],
+                    command=[PYTHON, "manage.py", "setavatar", seed["emails"][0], str(replacement)],
+                    cwd=ROOT,
+                    env=env,
+                )
             except BenchFailed as failure:
                 sys.exit(f"bench failed: {failure}\ngunicorn's log ends:\n{server.log_tail()}")
+        print("Database round-trips per request ...", flush=True)
+        queries = _queries(env, tmp, known, cold)
     summary = _summarise(runs, options)
+    for name, per_request in queries.items():
+        summary["scenarios"][name]["db_queries_per_request"] = per_request
+    summary["freshness"] = freshness
     if not options.skip_microbench:
         print("Rendition microbenchmark ...", flush=True)
         micro = subprocess.run(
@@ -250,7 +304,11 @@ def _expected_status(name: str) -> int:
 
 def _script(name: str, threads: int) -> str:
     status = STATUS_LUA.replace("__EXPECTED__", str(_expected_status(name)))
-    return (_cold_script(threads) if name in COLD else "") + status + REPORT_LUA
+    # Scripts that define setup() come first: STATUS_LUA's setup calls theirs.
+    first = _cold_script(threads) if name in COLD else ""
+    if name == "new_default":
+        first = NEW_DEFAULT_LUA
+    return first + status + REPORT_LUA
 
 
 def _preflight(urls: dict[str, str], *, sample_cold: str) -> None:
@@ -331,6 +389,41 @@ class _gunicorn:
                 self.process.wait()
 
 
+def _queries(env: dict[str, str], tmp: Path, known: str, cold: list[str]) -> dict[str, float]:
+    """Database round-trips per request of each scenario, in one process as a worker runs,
+    after the warm-up the rounds give it (hot hashes resolved once)."""
+    fresh = [f"/avatar/{secrets.token_hex(16)}?d=identicon" for _ in range(QUERY_SAMPLE)]
+    cold_paths = [
+        f"/avatar/{cold[n % len(cold)]}?s={COLD_SIZES.start + 1 + n // len(cold)}"
+        for n in range(QUERY_SAMPLE)
+    ]
+    paths = {
+        "bare": "/bench/bare",
+        "known": f"/avatar/{known}?s=80",
+        "default": f"/avatar/{UNKNOWN_MD5}?d=identicon",
+        "not_found": f"/avatar/{UNKNOWN_MD5}?d=404",
+    }
+    spec: dict[str, dict[str, Any]] = {
+        name: {"warm": [path], "measure": [path] * QUERY_SAMPLE} for name, path in paths.items()
+    }
+    spec["cold"] = {
+        "warm": [f"/avatar/{h}?s={COLD_SIZES.start}" for h in cold],
+        "measure": cold_paths,
+    }
+    spec["new_default"] = {"warm": [], "measure": fresh}
+    (tmp / "queries.json").write_text(json.dumps(spec))
+    counted = subprocess.run(
+        [PYTHON, "-m", "bench.origin_checks", "queries", str(tmp / "queries.json")],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, float] = json.loads(counted.stdout)
+    return result
+
+
 def _cold_script(threads: int) -> str:
     return (
         COLD_LUA.replace("__SIZES__", str(len(COLD_SIZES)))
@@ -369,7 +462,16 @@ def _rounds(
     cold_next = dict.fromkeys(COLD, 0)
     for number in range(options.rounds):
         for name in order:
-            if name in COLD:
+            if name == "new_default":
+                result = _wrk(
+                    wrk,
+                    urls[name],
+                    tmp / f"{name}.lua",
+                    options,
+                    duration=options.duration,
+                    script_args=(secrets.token_hex(8),),
+                )
+            elif name in COLD:
                 accept = (ACCEPT[name],) if name in ACCEPT else ()
                 result = _wrk(
                     wrk,
@@ -429,11 +531,12 @@ def _summarise(
             "cold_vs_bare": round(scenarios["cold"]["req_per_s"] / bare, 3),
             "cold_avif_vs_bare": round(scenarios["cold_avif"]["req_per_s"] / bare, 3),
             "not_found_vs_bare": round(scenarios["not_found"]["req_per_s"] / bare, 3),
+            "new_default_vs_bare": round(scenarios["new_default"]["req_per_s"] / bare, 3),
         },
         "scenarios": scenarios,
         "setup": {
             "server": "gunicorn, deploy/gunicorn.conf.py (as `make run`), SQLite, in-process cache",
-            "workers": int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2 + 1)),
+            "workers": int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1)),
             "wrk": f"-t{options.threads} -c{options.connections}, "
             f"{options.rounds} rounds x {options.duration} s per scenario, interleaved",
         },
@@ -489,21 +592,35 @@ def _markdown(summary: dict[str, Any]) -> str:
         f"{summary['setup']['wrk']}; 1-minute load average before the run "
         f"{hardware.get('load_average_before', ['?'])[0]}).",
         "",
-        "| scenario | req/s | p50 ms | p99 ms | vs bare |",
-        "|---|---:|---:|---:|---:|",
+        "| scenario | req/s | p50 ms | p99 ms | vs bare | DB queries/request |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     bare = summary["scenarios"]["bare"]["req_per_s"]
     for name, scenario in summary["scenarios"].items():
         lines.append(
             f"| {name}: {scenario['description']} | {scenario['req_per_s']:.0f} | "
             f"{scenario['p50_ms']:.2f} | {scenario['p99_ms']:.2f} | "
-            f"{scenario['req_per_s'] / bare:.2f} |"
+            f"{scenario['req_per_s'] / bare:.2f} | "
+            f"{scenario.get('db_queries_per_request', float('nan')):.2f} |"
         )
     lines += [
         "",
         f"known_vs_bare = {ratios['known_vs_bare']:.2f}, "
-        f"default_vs_bare = {ratios['default_vs_bare']:.2f} (target: at least 0.5 each).",
+        f"default_vs_bare = {ratios['default_vs_bare']:.2f}, "
+        f"not_found_vs_bare = {ratios['not_found_vs_bare']:.2f} (target: at least 0.85 each); "
+        f"new_default_vs_bare = {ratios['new_default_vs_bare']:.2f} (target: at least 0.5); "
+        f"cold_avif_vs_bare = {ratios['cold_avif_vs_bare']:.2f} (target: at least 0.3).",
     ]
+    fresh = summary.get("freshness")
+    if fresh:
+        lines += [
+            "",
+            "Freshness at the origin: `setavatar` in another process replaced the known avatar; "
+            f"{origin_checks.FRESH_IN_A_ROW} requests in a row on new connections served the new "
+            f"image {fresh['seconds_until_every_worker'] * 1000:.0f} ms after the command exited "
+            f"({fresh['stale_answers_after_the_change']} stale answers before; target "
+            f"{fresh['target_seconds']:.0f} s: {'met' if fresh['met'] else 'NOT met'}).",
+        ]
     renditions = summary.get("renditions")
     if renditions:
         lines += ["", renditions["markdown"]]

@@ -29,7 +29,9 @@ def main(count: int) -> None:
             upload = Path(folder) / f"{index}.jpg"
             upload.write_bytes(variant(base, index))
             call_command("setavatar", email, str(upload), stdout=io.StringIO())
-    json.dump({"md5": [address_digests(email)[0] for email in emails]}, sys.stdout)
+    json.dump(
+        {"md5": [address_digests(email)[0] for email in emails], "emails": emails}, sys.stdout
+    )
 
 
 if __name__ == "__main__":

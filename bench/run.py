@@ -410,6 +410,7 @@ def _queries(env: dict[str, str], tmp: Path, known: str, cold: list[str]) -> dic
         "warm": [f"/avatar/{h}?s={COLD_SIZES.start}" for h in cold],
         "measure": cold_paths,
     }
+    spec["cold_avif"] = {**spec["cold"], "accept": CHROME_ACCEPT}
     spec["new_default"] = {"warm": [], "measure": fresh}
     (tmp / "queries.json").write_text(json.dumps(spec))
     counted = subprocess.run(

@@ -42,7 +42,13 @@ def origin(tmp_path_factory) -> Iterator[Origin]:
     app: AppProcess | None = None
     try:
         postgres.start()
-        env = app_env(VAR_DIR=str(var_dir), DATABASE_URL=postgres.url())
+        env = app_env(
+            VAR_DIR=str(var_dir),
+            DATABASE_URL=postgres.url(),
+            # Every request reaches the database: a hash resolved just before the outage would
+            # otherwise be answered from memory for up to a second (avatars/resolution.py).
+            AVATAR_RESOLUTION_MEMORY_ENTRIES="0",
+        )
         postgres.create_migrated_database(env)
         manage(env, "collectstatic", "--noinput", "-v0")  # as `make run` does
         photo = var_dir / "photo.jpg"

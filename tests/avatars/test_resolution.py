@@ -376,7 +376,8 @@ def test_with_redis_down_or_frozen_changes_and_lookups_stay_within_the_timeouts(
             user=people.alice, display_name="", display_name_public=False, hide_avatar=True
         )
         assert image_of(hash_resolve(digest=people.alice_address.md5)) is None
-        assert time.monotonic() - started < 2 * resolution.redis_timeout() + 0.5
+        # Two lookups, a committed change and a publish that gives up: never a hang.
+        assert time.monotonic() - started < 2 * resolution.redis_timeout() + 1.0
     finally:
         if silent:
             silent.close()

@@ -11,6 +11,7 @@ from PIL import Image
 
 from avatars.models import Avatar
 from tests.conftest import FIXTURES, CommittingClient, decode, image_bytes
+from tests.pixels import pixel
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_it_stores_the_chosen_square_with_rating_text_and_addresses(alice_client
     avatar = Avatar.objects.exclude(pk=personas.alice_avatar.pk).get()
     assert response["Location"] == f"/account/avatars/{avatar.pk}/"
     assert (avatar.rating, avatar.alt_text, avatar.size) == ("pg", "Blue square", 100)
-    red, _, blue = master_of(avatar).getpixel((50, 50))
+    red, _, blue = pixel(master_of(avatar), (50, 50))
     assert blue > 200 and red < 50
     personas.alice_address.refresh_from_db()
     assert personas.alice_address.avatar == avatar
@@ -65,7 +66,7 @@ def test_it_rotates_before_cropping(alice_client, personas):
     # A quarter turn clockwise puts the red left half on top: 100 wide, 200 high.
     upload(alice_client, halves(), quarter_turns="1", crop_left="0", crop_top="0", crop_edge="100")
     avatar = Avatar.objects.exclude(pk=personas.alice_avatar.pk).get()
-    red, _, blue = master_of(avatar).getpixel((50, 50))
+    red, _, blue = pixel(master_of(avatar), (50, 50))
     assert red > 200 and blue < 50
 
 
@@ -73,7 +74,7 @@ def test_without_a_crop_it_takes_the_centred_square(alice_client, personas):
     upload(alice_client, halves())
     master = master_of(Avatar.objects.exclude(pk=personas.alice_avatar.pk).get())
     assert master.size == (100, 100)
-    assert master.getpixel((10, 50))[0] > 200 and master.getpixel((90, 50))[2] > 200
+    assert pixel(master, (10, 50))[0] > 200 and pixel(master, (90, 50))[2] > 200
 
 
 def test_the_script_gets_json_with_where_to_go(alice_client, personas):

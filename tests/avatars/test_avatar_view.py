@@ -21,6 +21,7 @@ from avatars.services import address_add, address_confirm, avatar_assign, avatar
 from avatars.views import avatar
 from tests.conftest import decode, image_bytes
 from tests.personas import Personas, make_personas
+from tests.pixels import colours, extrema, pixel
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_caches")]
 
@@ -45,8 +46,8 @@ def url(name: str, /, **query: str) -> str:
     return f"/avatar/{name}" + (f"?{urlencode(query)}" if query else "")
 
 
-def centre(image: Image.Image):
-    return image.convert("RGB").getpixel((image.width // 2, image.height // 2))
+def centre(image: Image.Image) -> tuple[int, ...]:
+    return pixel(image.convert("RGB"), (image.width // 2, image.height // 2))
 
 
 def near(colour: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 12) -> bool:
@@ -131,7 +132,7 @@ def test_webp_and_avif_extensions_return_that_format(client, alice_md5, extensio
     assert near(centre(image), ALICE_BLUE, tolerance=20)
     default = decode(client.get(url(UNKNOWN + extension, d="blank")).content)
     assert default.format == fmt
-    assert default.mode == "RGBA" and default.getextrema()[3] == (0, 0)
+    assert default.mode == "RGBA" and extrema(default)[3] == (0, 0)
 
 
 def test_other_segments_under_avatar_are_not_this_endpoint(client):
@@ -203,12 +204,12 @@ def test_identicons_differ_between_hashes(client):
 def test_blank_is_a_fully_transparent_png(client):
     image = decode(client.get(url(UNKNOWN, d="blank")).content)
     assert (image.format, image.mode) == ("PNG", "RGBA")
-    assert image.getextrema()[3] == (0, 0)
+    assert extrema(image)[3] == (0, 0)
 
 
 def test_color_is_one_flat_colour(client):
     image = decode(client.get(url(UNKNOWN, d="color")).content)
-    assert len(image.getcolors()) == 1
+    assert len(colours(image)) == 1
 
 
 def test_an_unknown_keyword_serves_the_services_own_default(client, settings):
@@ -455,9 +456,9 @@ def test_user_images_with_transparency_are_png(client, people):
     image = decode(response.content)
     assert (image.format, image.mode, image.size) == ("PNG", "RGBA", (120, 120))
     assert response["Content-Type"] == "image/png"
-    assert near(image.getpixel((60, 60)), (10, 200, 10, 128))
+    assert near(pixel(image, (60, 60)), (10, 200, 10, 128))
     webp = decode(client.get(url(people.alice_address.md5 + ".webp")).content)
-    assert webp.mode == "RGBA" and webp.getextrema()[3][1] < 255
+    assert webp.mode == "RGBA" and extrema(webp)[3][1] < 255
 
 
 def test_xkey_for_unknown_and_malformed_hashes(client):

@@ -6,16 +6,23 @@ import pytest
 
 from avatars.models import Avatar, ModerationAction, ModerationState
 from avatars.moderation import avatars_set_rating, avatars_set_state, user_set_active
-from avatars.selectors import hash_resolve
+from avatars.selectors import StoredImage, hash_resolve
 from avatars.services import avatar_store
 from tests.conftest import image_bytes
 
 pytestmark = pytest.mark.django_db
 
 
+def shown_image(digest: str) -> StoredImage | None:
+    """What hash_resolve offers for the digest of a verified address."""
+    found = hash_resolve(digest=digest)
+    assert found is not None, f"{digest} is not a verified address"
+    return found.image
+
+
 def test_reject_records_who_what_when_and_hides_the_image(personas, moderator, queued_purges):
     avatar = personas.alice_avatar
-    assert hash_resolve(digest=personas.alice_address.md5).image is not None
+    assert shown_image(personas.alice_address.md5) is not None
     changed = avatars_set_state(
         moderator=moderator, avatars=[avatar], state=ModerationState.REJECTED, note="spam"
     )
@@ -31,12 +38,12 @@ def test_reject_records_who_what_when_and_hides_the_image(personas, moderator, q
     )
     assert (action.before, action.after, action.note) == ("new", "rejected", "spam")
     assert action.created_at is not None
-    assert hash_resolve(digest=personas.alice_address.md5).image is None
+    assert shown_image(personas.alice_address.md5) is None
     assert {personas.alice_address.md5, personas.alice_address.sha256} <= queued_purges()
 
 
 def test_an_unchanged_state_is_not_recorded_again(personas, moderator):
-    avatars_set_state(moderator=moderator, avatars=[personas.alice_avatar], state="approved")
+    avatars_set_state(moderator=moderator, avatars=[personas.alice_avatar], state=ModerationState.APPROVED)
     again = avatars_set_state(
         moderator=moderator, avatars=[personas.alice_avatar], state=ModerationState.APPROVED
     )
@@ -60,11 +67,11 @@ def test_bulk_approve_records_one_action_per_avatar(personas, moderator):
 
 def test_pre_moderation_shows_only_approved_images(personas, moderator, settings):
     settings.AVATAR_MODERATION = "pre"
-    assert hash_resolve(digest=personas.alice_address.md5).image is None
+    assert shown_image(personas.alice_address.md5) is None
     avatars_set_state(
         moderator=moderator, avatars=[personas.alice_avatar], state=ModerationState.APPROVED
     )
-    assert hash_resolve(digest=personas.alice_address.md5).image is not None
+    assert shown_image(personas.alice_address.md5) is not None
 
 
 def test_a_rating_change_is_recorded_and_purged(personas, moderator, queued_purges):
@@ -84,7 +91,7 @@ def test_disabling_an_account_serves_defaults_and_blocks_sign_in(
     assert user_set_active(moderator=moderator, user=personas.alice, active=False)
     personas.alice.refresh_from_db()
     assert not personas.alice.is_active
-    assert hash_resolve(digest=personas.alice_address.md5).image is None
+    assert shown_image(personas.alice_address.md5) is None
     action = ModerationAction.objects.get()
     assert (action.kind, action.subject_user, action.after) == (
         "disable_user",
@@ -94,4 +101,4 @@ def test_disabling_an_account_serves_defaults_and_blocks_sign_in(
     assert personas.alice_address.md5 in queued_purges()
     assert not user_set_active(moderator=moderator, user=personas.alice, active=False)
     assert user_set_active(moderator=moderator, user=personas.alice, active=True)
-    assert hash_resolve(digest=personas.alice_address.md5).image is not None
+    assert shown_image(personas.alice_address.md5) is not None

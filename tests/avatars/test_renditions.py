@@ -22,6 +22,7 @@ from avatars.renditions import (
 from avatars.selectors import hash_resolve
 from tests.conftest import decode, image_bytes
 from tests.personas import make_personas
+from tests.pixels import pixel
 
 SEED = "0123456789abcdef0123456789abcdef"
 
@@ -81,7 +82,7 @@ def test_render_source_keeps_transparency():
     for fmt in ("PNG", "WEBP"):
         image = decode(render_source(source, 64, fmt))
         assert image.mode == "RGBA"
-        assert image.getpixel((32, 32))[3] == pytest.approx(100, abs=2)
+        assert pixel(image, (32, 32))[3] == pytest.approx(100, abs=2)
 
 
 def test_render_source_refuses_garbage():
@@ -206,7 +207,8 @@ def shared_redis(settings):
             "KEY_PREFIX": prefix,
         }
     }
-    client = caches["default"]._cache.get_client(write=False)
+    # RedisCache keeps its client in the private `_cache`, which django-stubs leaves out
+    client = caches["default"]._cache.get_client(write=False)  # type: ignore[attr-defined]
 
     def keys() -> list[bytes]:
         return list(client.scan_iter(match=f"{prefix}:*", count=1000))

@@ -82,13 +82,18 @@ def test_moderation_state_decides_visibility(settings, personas, moderation, sta
 
 def test_the_display_name_is_offered_only_when_public(personas):
     User.objects.filter(pk=personas.alice.pk).update(display_name="Alice Liddell")
-    assert hash_resolve(digest=personas.alice_address.md5).public_name == ""
+    found = hash_resolve(digest=personas.alice_address.md5)
+    assert found is not None and found.public_name == ""
     User.objects.filter(pk=personas.alice.pk).update(display_name_public=True)
-    assert hash_resolve(digest=personas.alice_address.md5).public_name == "Alice Liddell"
+    found = hash_resolve(digest=personas.alice_address.md5)
+    assert found is not None and found.public_name == "Alice Liddell"
     User.objects.filter(pk=personas.alice.pk).update(is_active=False)
-    assert hash_resolve(digest=personas.alice_address.md5).public_name == ""
+    found = hash_resolve(digest=personas.alice_address.md5)
+    assert found is not None and found.public_name == ""
 
 
 def test_the_rating_is_reported_as_a_rank(personas):
     Avatar.objects.update(rating="r")
-    assert hash_resolve(digest=personas.alice_address.md5).image.rating_rank == 2
+    found = hash_resolve(digest=personas.alice_address.md5)
+    assert found is not None and found.image is not None
+    assert found.image.rating_rank == 2

@@ -29,6 +29,7 @@ from avatars.services import (
 )
 from tests.conftest import decode, image_bytes, stored_files
 from tests.personas import Personas
+from tests.pixels import pixel
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +101,7 @@ def test_store_keeps_transparency_as_png(alice):
     avatar = avatar_store(owner=alice, data=data)
     master = decode(default_storage.open(avatar.master.name).read())
     assert (avatar.format, master.mode) == ("PNG", "RGBA")
-    assert master.getpixel((50, 50))[3] == 100
+    assert pixel(master, (50, 50))[3] == 100
 
 
 def test_store_applies_a_crop_box(alice):
@@ -114,7 +115,7 @@ def test_store_applies_a_crop_box(alice):
     canvas.save(out, "PNG")
     avatar = avatar_store(owner=alice, data=out.getvalue(), crop=CropBox(left=100, top=0, edge=100))
     master = decode(default_storage.open(avatar.master.name).read())
-    red, green, blue = master.convert("RGB").getpixel((50, 50))
+    red, green, blue = pixel(master.convert("RGB"), (50, 50))
     assert blue > 200 and red < 50
 
 

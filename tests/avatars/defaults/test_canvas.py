@@ -2,6 +2,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from avatars.defaults.canvas import Pen, mirror_left, render_vector, upscale_grid
+from tests.pixels import colours
 
 RED = (255, 0, 0)
 
@@ -31,7 +32,7 @@ def test_pen_zoom_keeps_the_anchor_in_place_and_enlarges_around_it():
 
 def test_render_vector_smooths_edges_when_downsampling():
     image = render_vector(80, "RGB", (0, 0, 0), lambda pen: pen.circle(50, 50, 40, RED))
-    reds = {r for _, (r, _, _) in image.getcolors()}
+    reds = {r for _, (r, _, _) in colours(image)}
     assert any(0 < r < 255 for r in reds)
 
 
@@ -64,7 +65,7 @@ def test_upscale_grid_uses_whole_pixel_cells_inside_a_margin():
 def test_upscale_grid_smaller_than_margin_still_fills_the_size(size):
     image = upscale_grid(grid_of([RED] * 25, 5), size, 0.5, (0, 0, 255))
     assert image.size == (size, size)
-    assert RED in {c for _, c in image.getcolors()}
+    assert RED in {c for _, c in colours(image)}
 
 
 def test_mirror_left_makes_any_image_symmetric():

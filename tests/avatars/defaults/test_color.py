@@ -2,6 +2,7 @@ import hashlib
 
 from avatars.defaults import digest_bytes, render_default
 from avatars.defaults.palette import primary
+from tests.pixels import colours
 
 A = hashlib.md5(b"a@example.com", usedforsecurity=False).hexdigest()
 B = hashlib.md5(b"b@example.com", usedforsecurity=False).hexdigest()
@@ -27,6 +28,6 @@ def test_different_hashes_differ():
 
 def test_color_is_the_signature_colour_shared_with_identicon_and_initials():
     colour = render_default("color", A, 1).getpixel((0, 0))
-    identicon_colours = {c for _, c in render_default("identicon", A, 60).getcolors()}
+    identicon_colours = {c for _, c in colours(render_default("identicon", A, 60))}
     assert colour in identicon_colours
     assert render_default("initials", A, 60, "AB").getpixel((1, 1)) == colour

@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from avatars.defaults import initials_from, render_default
+from tests.pixels import pixel
 
 DIGEST = hashlib.md5(b"jane@example.com", usedforsecurity=False).hexdigest()
 
@@ -52,9 +53,9 @@ def test_initials_with_text_draws_white_letters_in_the_centre():
 def test_without_text_shows_a_person_glyph_not_letters():
     without = render_default("initials", DIGEST, 100)
     assert white_box(without) is None
-    centre = without.getpixel((50, 40))
+    centre = pixel(without, (50, 40))
     assert centre != without.getpixel((2, 2))  # the glyph's head
-    assert sum(centre) > sum(without.getpixel((2, 2)))
+    assert sum(centre) > sum(pixel(without, (2, 2)))
 
 
 @pytest.mark.parametrize("text", ["W", "WW", "WWW"])

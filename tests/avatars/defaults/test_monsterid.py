@@ -1,6 +1,7 @@
 import hashlib
 
 from avatars.defaults import render_default
+from tests.pixels import pixel
 
 DIGESTS = [
     hashlib.md5(f"user{i}@example.com".encode(), usedforsecurity=False).hexdigest()
@@ -16,9 +17,9 @@ def test_monsterid_is_a_creature_on_a_transparent_background():
     for digest in DIGESTS:
         image = render_default("monsterid", digest, 80)
         assert image.mode == "RGBA"
-        assert image.getpixel((0, 0))[3] == 0
-        assert image.getpixel((79, 0))[3] == 0
-        assert image.getpixel((40, 44))[3] == 255  # the body fills the middle
+        assert pixel(image, (0, 0))[3] == 0
+        assert pixel(image, (79, 0))[3] == 0
+        assert pixel(image, (40, 44))[3] == 255  # the body fills the middle
 
 
 def test_monsterid_is_not_flat():

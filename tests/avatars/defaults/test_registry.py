@@ -11,6 +11,7 @@ from PIL import Image
 
 import avatars.defaults as defaults
 from avatars.defaults import GENERATORS, DefaultRequest, digest_bytes, initials_from, render_default
+from tests.pixels import colours, extrema
 
 KINDS = [
     "mp",
@@ -40,7 +41,8 @@ def test_registry_has_exactly_the_gravatar_styles():
 
 def test_registry_is_read_only():
     with pytest.raises(TypeError):
-        GENERATORS["evil"] = GENERATORS["mp"]
+        # the type (a Mapping) already forbids the write: the test is that run time refuses it too
+        GENERATORS["evil"] = GENERATORS["mp"]  # type: ignore[index]
 
 
 def test_public_api_is_exported():
@@ -83,8 +85,8 @@ def test_mp_and_blank_are_the_same_for_every_address(kind):
 
 
 def test_blank_is_transparent_and_mp_is_a_drawing():
-    assert GENERATORS["blank"](DefaultRequest(MD5, 80)).getextrema()[3] == (0, 0)
-    assert len(GENERATORS["mp"](DefaultRequest(MD5, 80)).getcolors(maxcolors=80 * 80)) > 2
+    assert extrema(GENERATORS["blank"](DefaultRequest(MD5, 80)))[3] == (0, 0)
+    assert len(colours(GENERATORS["mp"](DefaultRequest(MD5, 80)), maxcolors=80 * 80)) > 2
 
 
 def test_each_kind_is_registered_to_its_own_generator():

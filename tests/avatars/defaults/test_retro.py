@@ -5,6 +5,7 @@ from PIL import Image, ImageChops, ImageOps
 
 from avatars.defaults import render_default
 from avatars.defaults.palette import INK, WHITE
+from tests import pixels
 
 DIGESTS = [
     hashlib.md5(f"user{i}@example.com".encode(), usedforsecurity=False).hexdigest()
@@ -28,19 +29,19 @@ def test_retro_is_8x8_pixel_art_in_whole_pixel_cells():
         for row in range(8):
             for col in range(8):
                 cell = image.crop((10 + 10 * col, 10 + 10 * row, 20 + 10 * col, 20 + 10 * row))
-                assert len(cell.getcolors()) == 1
+                assert len(pixels.colours(cell)) == 1
 
 
 def test_retro_sprite_has_eyes_and_a_mouth():
     for digest in DIGESTS:
-        colours = {c for _, c in render_default("retro", digest, 40).getcolors()}
+        colours = {c for _, c in pixels.colours(render_default("retro", digest, 40))}
         assert WHITE in colours
         assert INK in colours
 
 
 def test_retro_is_not_flat():
     for digest in DIGESTS:
-        assert len(render_default("retro", digest, 40).getcolors()) >= 4
+        assert len(pixels.colours(render_default("retro", digest, 40))) >= 4
 
 
 def test_same_hash_gives_same_pixels():

@@ -1,6 +1,7 @@
 import hashlib
 
 from avatars.defaults import render_default
+from tests.pixels import pixel
 
 DIGESTS = [
     hashlib.md5(f"user{i}@example.com".encode(), usedforsecurity=False).hexdigest()
@@ -16,10 +17,10 @@ def test_robohash_is_a_robot_on_a_transparent_background():
     for digest in DIGESTS:
         image = render_default("robohash", digest, 100)
         assert image.mode == "RGBA"
-        assert image.getpixel((0, 0))[3] == 0
-        assert image.getpixel((99, 0))[3] == 0
-        assert image.getpixel((50, 40))[3] == 255  # head
-        assert image.getpixel((50, 99))[3] == 255  # the body runs off the bottom edge
+        assert pixel(image, (0, 0))[3] == 0
+        assert pixel(image, (99, 0))[3] == 0
+        assert pixel(image, (50, 40))[3] == 255  # head
+        assert pixel(image, (50, 99))[3] == 255  # the body runs off the bottom edge
 
 
 def test_robohash_is_not_flat():

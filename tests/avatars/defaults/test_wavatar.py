@@ -1,6 +1,7 @@
 import hashlib
 
 from avatars.defaults import render_default
+from tests.pixels import colours, pixel
 
 DIGESTS = [
     hashlib.md5(f"user{i}@example.com".encode(), usedforsecurity=False).hexdigest()
@@ -12,20 +13,20 @@ def test_wavatar_is_a_face_on_a_coloured_background():
     for digest in DIGESTS:
         image = render_default("wavatar", digest, 100)
         assert image.mode == "RGB"
-        background = image.getpixel((0, 0))
+        background = pixel(image, (0, 0))
         assert max(background) - min(background) > 15  # tinted, not grey
         assert image.getpixel((50, 80)) != background  # the face fills the middle
 
 
 def test_wavatar_is_not_flat():
     for digest in DIGESTS:
-        assert len(render_default("wavatar", digest, 80).getcolors(1 << 16)) >= 8
+        assert len(colours(render_default("wavatar", digest, 80), 1 << 16)) >= 8
 
 
 def test_wavatar_has_dark_features():
     for digest in DIGESTS:
         image = render_default("wavatar", digest, 200)
-        assert any(max(c) < 60 for _, c in image.getcolors(1 << 16))
+        assert any(max(c) < 60 for _, c in colours(image, 1 << 16))
 
 
 def test_same_hash_gives_same_pixels():

@@ -11,8 +11,12 @@ import io
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import django
+
+if TYPE_CHECKING:
+    from tests.varnish.harness import Response
 
 
 def main(varnish_url: str, changes: int) -> None:
@@ -41,14 +45,16 @@ def main(varnish_url: str, changes: int) -> None:
     json.dump({"seconds": seconds}, sys.stdout)
 
 
-def _shows(response: object, colour: tuple[int, int, int]) -> bool:
+def _shows(response: Response, colour: tuple[int, int, int]) -> bool:
     from PIL import Image
 
-    if getattr(response, "status", 0) != 200:
+    from tests.pixels import pixel
+
+    if response.status != 200:
         return False
-    image = Image.open(io.BytesIO(response.body)).convert("RGB")  # type: ignore[attr-defined]
-    pixel = image.getpixel((image.width // 2, image.height // 2))
-    return all(abs(a - b) <= 16 for a, b in zip(pixel, colour, strict=True))  # type: ignore[arg-type]
+    image = Image.open(io.BytesIO(response.body)).convert("RGB")
+    centre = pixel(image, (image.width // 2, image.height // 2))
+    return all(abs(a - b) <= 16 for a, b in zip(centre, colour, strict=True))
 
 
 if __name__ == "__main__":

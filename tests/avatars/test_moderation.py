@@ -43,7 +43,9 @@ def test_reject_records_who_what_when_and_hides_the_image(personas, moderator, q
 
 
 def test_an_unchanged_state_is_not_recorded_again(personas, moderator):
-    avatars_set_state(moderator=moderator, avatars=[personas.alice_avatar], state=ModerationState.APPROVED)
+    avatars_set_state(
+        moderator=moderator, avatars=[personas.alice_avatar], state=ModerationState.APPROVED
+    )
     again = avatars_set_state(
         moderator=moderator, avatars=[personas.alice_avatar], state=ModerationState.APPROVED
     )

@@ -13,6 +13,7 @@ from PIL import Image
 
 from accounts.models import User
 from avatars.models import Avatar
+from tests.pixels import pixel
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,9 +35,9 @@ def last_link() -> str:
     return match.group(0)
 
 
-def centre_colour(body: bytes) -> tuple[int, int, int]:
+def centre_colour(body: bytes) -> tuple[int, ...]:
     image = Image.open(io.BytesIO(body)).convert("RGB")
-    return image.getpixel((image.width // 2, image.height // 2))  # type: ignore[return-value]
+    return pixel(image, (image.width // 2, image.height // 2))
 
 
 def test_sign_up_upload_crop_rate_assign_then_moderate(new_page, site):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from avatars import moderation, resolution, services
 from avatars.freshness import addresses_served_changed, avatars_served_changed, user_served_changed
 from avatars.models import ModerationState
-from avatars.selectors import KnownHash, hash_resolve
+from avatars.selectors import KnownHash, StoredImage, hash_resolve
 from tests.conftest import require_binary
 from tests.personas import Personas, make_personas
 from tests.postgres import AppProcess, app_env, free_port
@@ -67,7 +68,7 @@ def people(transactional_db: None, cache_here: None) -> Personas:
     return make_personas()
 
 
-def image_of(found: KnownHash | None) -> object:
+def image_of(found: KnownHash | None) -> StoredImage | None:
     return found.image if found else None
 
 
@@ -92,7 +93,7 @@ def test_inside_a_transaction_the_cache_is_neither_read_nor_written(people):
 def test_an_entry_expires_after_its_time_to_live(people, monkeypatch):
     hash_resolve(digest=UNKNOWN)
     now = time.monotonic()
-    monkeypatch.setattr(resolution.time, "monotonic", lambda: now + resolution.TTL_SECONDS)
+    monkeypatch.setattr("avatars.resolution.time.monotonic", lambda: now + resolution.TTL_SECONDS)
     assert queries_of(lambda: hash_resolve(digest=UNKNOWN)) == 1
 
 
@@ -115,7 +116,7 @@ def test_each_change_verb_drops_both_digests_after_the_commit(people, change):
         for digest in digests:
             assert resolution._current().memory.get(digest) is not None, "dropped before commit"
     for digest in digests:
-        assert queries_of(lambda d=digest: hash_resolve(digest=d)) == 1
+        assert queries_of(functools.partial(hash_resolve, digest=digest)) == 1
 
 
 def test_a_rolled_back_change_keeps_the_entries(people):
@@ -158,8 +159,8 @@ def test_a_rolled_back_change_keeps_the_entries(people):
 def test_a_change_through_the_services_is_served_at_once(people, change):
     """The image was cached for this process; right after the workflow commits, the next
     lookup reads the new state."""
-    before = hash_resolve(digest=people.alice_address.sha256)
-    assert image_of(before) is not None and image_of(before).rating_rank == 0
+    before = image_of(hash_resolve(digest=people.alice_address.sha256))
+    assert before is not None and before.rating_rank == 0
     change(people)
     after = hash_resolve(digest=people.alice_address.sha256)
     assert after is None or after.image is None or after.image.rating_rank > 0
@@ -248,6 +249,14 @@ def _answers(client: redis.Redis) -> bool:
         return False
 
 
+def subscribers(client: redis.Redis, channel: str) -> int:
+    """How many connections listen on `channel` (PUBSUB NUMSUB)."""
+    # redis-py types each reply as sync-or-async; this client is the synchronous one
+    counts = client.pubsub_numsub(channel)
+    assert isinstance(counts, list), counts
+    return int(counts[0][1])
+
+
 def until(condition: Callable[[], bool], message: str, *, seconds: float = 5.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -290,7 +299,7 @@ def test_changes_are_published_for_other_nodes(with_redis, redis_server, people)
     client = redis.Redis.from_url(redis_server.url, socket_timeout=2)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(resolution.channel_name(client))
-    until(lambda: client.pubsub_numsub(resolution.channel_name(client))[0][1] == 2, "subscribed")
+    until(lambda: subscribers(client, resolution.channel_name(client)) == 2, "subscribed")
     services.profile_update(
         user=people.alice, display_name="A", display_name_public=True, hide_avatar=False
     )
@@ -480,7 +489,7 @@ def test_a_change_on_another_node_is_served_by_every_worker_within_half_a_second
     client = redis.Redis.from_url(redis_server.url, socket_timeout=1)
     channel = resolution.channel_name(client)
     # This process and both workers, which subscribe as they start (gunicorn.conf.py).
-    until(lambda: client.pubsub_numsub(channel)[0][1] == 3, "a worker did not subscribe")
+    until(lambda: subscribers(client, channel) == 3, "a worker did not subscribe")
     client.close()
     assert [status_of(app, known) for _ in range(20)] == [200] * 20
     _hide_alice(node_people)

@@ -235,6 +235,26 @@ def html_of(message: mail.EmailMessage) -> str:
     return str(alternatives[0][0])
 
 
+EMAIL_SENDER = "avatars@example.com"
+
+
+@pytest.fixture
+def email_site(settings: Any) -> None:
+    """Emails built for a public site, so links and the sender are what production sends."""
+    settings.SITE_URL = "https://avatars.example.com"
+    settings.DEFAULT_FROM_EMAIL = EMAIL_SENDER
+
+
+def sent_email() -> mail.EmailMultiAlternatives:
+    """The one email sent, with a text and an HTML body, from the site's sender."""
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert isinstance(message, mail.EmailMultiAlternatives)
+    assert message.from_email == EMAIL_SENDER
+    assert "\n" not in message.subject
+    return message
+
+
 @pytest.fixture
 def fresh_caches(settings: Any) -> None:
     """Empty rendition caches, whatever backend the run configures: a rendition cached by an

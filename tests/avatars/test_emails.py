@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from django.core import mail
 
 from avatars import emails
 from avatars.services import address_add
-from tests.conftest import html_of
+from tests.conftest import html_of, sent_email
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _site(settings):
-    settings.SITE_URL = "https://avatars.example.com"
-    settings.DEFAULT_FROM_EMAIL = "avatars@example.com"
-
-
-def sent() -> mail.EmailMultiAlternatives:
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert isinstance(message, mail.EmailMultiAlternatives)
-    assert message.from_email == "avatars@example.com"
-    assert "\n" not in message.subject
-    return message
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("email_site")]
 
 
 def test_address_confirmation(personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         address = address_add(user=personas.alice, email="o'brien@example.com")
-    message = sent()
+    message = sent_email()
     assert message.subject == "Confirm o'brien@example.com for your avatar"
     assert message.to == ["o'brien@example.com"]
     assert f"https://avatars.example.com/confirm/{address.pk}/" in message.body
@@ -45,4 +29,4 @@ def test_address_confirmation_of_the_sign_in_address_says_it_signs_in(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         emails.send_address_confirmation(address=personas.bob_address)
-    assert "Opening the link also signs you in" in sent().body
+    assert "Opening the link also signs you in" in sent_email().body

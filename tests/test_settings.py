@@ -79,7 +79,9 @@ def test_env_str_reads_a_secret_file(monkeypatch, tmp_path):
 
 def test_postgres_url_gets_persistent_connections_without_a_health_check_query():
     db = parse_database_url(
-        "postgres://user:p%40ss@db.internal:6543/avatars?sslmode=require", conn_max_age=600
+        "postgres://user:p%40ss@db.internal:6543/avatars?sslmode=require",
+        conn_max_age=600,
+        connect_timeout=3,
     )
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
@@ -89,21 +91,21 @@ def test_postgres_url_gets_persistent_connections_without_a_health_check_query()
         "db.internal",
         "6543",
     )
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"]["sslmode"] == "require"
+    assert db["OPTIONS"]["connect_timeout"] == 3
     assert db["CONN_MAX_AGE"] == 600
     assert db["CONN_HEALTH_CHECKS"] is False
 
 
 def test_sqlite_url_names_a_file():
-    assert parse_database_url("sqlite:////var/lib/avatars.db", conn_max_age=0)["NAME"] == (
-        "/var/lib/avatars.db"
-    )
+    db = parse_database_url("sqlite:////var/lib/avatars.db", conn_max_age=0, connect_timeout=3)
+    assert db["NAME"] == "/var/lib/avatars.db"
 
 
 @pytest.mark.parametrize("url", ["mysql://localhost/x", "postgres://localhost/", "sqlite://"])
 def test_unusable_database_urls_are_refused(url):
     with pytest.raises(ImproperlyConfiguredEnv):
-        parse_database_url(url, conn_max_age=0)
+        parse_database_url(url, conn_max_age=0, connect_timeout=3)
 
 
 def test_secret_key_is_generated_once_and_kept_private(tmp_path):

@@ -192,6 +192,50 @@ def redis_cache(url: str, *, timeout_ms: int) -> dict[str, Any]:
     }
 
 
+def s3_storage(
+    *,
+    bucket: str,
+    endpoint_url: str,
+    access_key: str,
+    secret_key: str,
+    region: str,
+    timeout: int,
+    max_attempts: int,
+) -> dict[str, Any]:
+    """The STORAGES entry for S3-compatible object storage (django-storages).
+
+    botocore's defaults (60 s to connect, 60 s per read, retried) would hold a request for
+    minutes on a frozen endpoint; here each attempt waits at most `timeout` seconds to connect
+    and as long for each reply, and a call makes at most `max_attempts` attempts. s3transfer's
+    own download retries are off, so an open() is bounded by the same numbers.
+    """
+    if not bucket:
+        raise ImproperlyConfiguredEnv("STORAGE=s3 needs S3_BUCKET")
+    # Imported here: only an S3 deployment pays for loading botocore.
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "access_key": access_key,
+            "secret_key": secret_key,
+            "region_name": region or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "client_config": Config(
+                connect_timeout=timeout,
+                read_timeout=timeout,
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
+            ),
+            "transfer_config": TransferConfig(num_download_attempts=1),
+        },
+    }
+
+
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 _run_env.update(read_run_env(VAR_DIR / RUN_ENV_FILE))
 
@@ -307,22 +351,17 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
 STORAGE = env_choice("STORAGE", "local", ("local", "s3"))
+_default_storage: dict[str, Any]
 if STORAGE == "s3":
-    _default_storage: dict[str, Any] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env_str("S3_BUCKET"),
-            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
-            "access_key": env_str("S3_ACCESS_KEY_ID"),
-            "secret_key": env_str("S3_SECRET_ACCESS_KEY"),
-            "region_name": env_str("S3_REGION") or None,
-            "default_acl": None,
-            "querystring_auth": True,
-            "file_overwrite": False,
-        },
-    }
-    if not _default_storage["OPTIONS"]["bucket_name"]:
-        raise ImproperlyConfiguredEnv("STORAGE=s3 needs S3_BUCKET")
+    _default_storage = s3_storage(
+        bucket=env_str("S3_BUCKET"),
+        endpoint_url=env_str("S3_ENDPOINT_URL"),
+        access_key=env_str("S3_ACCESS_KEY_ID"),
+        secret_key=env_str("S3_SECRET_ACCESS_KEY"),
+        region=env_str("S3_REGION"),
+        timeout=env_int("S3_TIMEOUT", 5, minimum=1),
+        max_attempts=env_int("S3_MAX_ATTEMPTS", 2, minimum=1),
+    )
 else:
     _default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

@@ -52,6 +52,7 @@ typecheck: $(VENV)/.dev-installed
 DEPLOY_ENV := DEBUG=false HTTPS=true SECURE_HSTS_PRELOAD=true SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 	ALLOWED_HOSTS=avatars.example.com SITE_URL=https://avatars.example.com
 
+test: export AVATARS_IGNORE_RUN_ENV = 1
 test: system-packages $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

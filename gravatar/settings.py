@@ -237,7 +237,12 @@ def s3_storage(
 
 
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-_run_env.update(read_run_env(VAR_DIR / RUN_ENV_FILE))
+# A test run in a checkout where `make run` is serving must not take its configuration (it
+# would purge the developer's Varnish and use their database): `make test` sets
+# AVATARS_IGNORE_RUN_ENV, and pytest itself sets PYTEST_VERSION before pytest-django imports
+# these settings, earlier than any conftest could set anything.
+if not env_bool("AVATARS_IGNORE_RUN_ENV", "PYTEST_VERSION" in os.environ):
+    _run_env.update(read_run_env(VAR_DIR / RUN_ENV_FILE))
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY") or load_or_create_secret_key(VAR_DIR)

@@ -140,6 +140,10 @@ def app_env(**extra: str) -> dict[str, str]:
         "SITE_URL",
         "VAR_DIR",
         "DJANGO_SETTINGS_MODULE",
+        # What tells the settings that a test run is importing them (they then ignore a
+        # run.env); a child is the app, and reads the run.env of its VAR_DIR as the app does.
+        "PYTEST_VERSION",
+        "AVATARS_IGNORE_RUN_ENV",
     }
     return {**{k: v for k, v in os.environ.items() if k not in drop}, **extra}
 

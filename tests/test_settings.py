@@ -154,6 +154,63 @@ def test_env_example_lists_every_variable_the_settings_read():
     assert example - read == set(), "in .env.example but never read"
 
 
+# What a test run sets that a process of the checkout would not have, and what run.env sets.
+NOT_IN_A_TERMINAL = {"PYTEST_VERSION", "AVATARS_IGNORE_RUN_ENV", "SITE_URL", "VARNISH_NODES"}
+
+
+def _outside_pytest() -> dict[str, str]:
+    """This environment as a command typed in a terminal of the checkout would have it."""
+    return {k: v for k, v in os.environ.items() if k not in NOT_IN_A_TERMINAL}
+
+
+def _make_run_is_serving(var_dir: Path) -> None:
+    """The run.env of a `make run` that is alive (this process stands in for it)."""
+    (var_dir / "run.env").write_text(
+        f"RUN_LOCAL_PID={os.getpid()}\nVARNISH_NODES=http://127.0.0.1:6081\n"
+    )
+
+
+def test_a_pytest_run_ignores_the_run_env_of_a_make_run_beside_it(tmp_path):
+    _make_run_is_serving(tmp_path)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # not the project's configuration
+    (tmp_path / "test_purges.py").write_text(
+        "from django.conf import settings\n\n\n"
+        "def test_purges_no_developer_varnish():\n"
+        "    assert settings.VARNISH_NODES == []\n"
+    )
+
+    # pytest-django imports the settings before any conftest runs; nothing of ours is loaded.
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ds=gravatar.settings"],
+        cwd=tmp_path,
+        env={**_outside_pytest(), "VAR_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+def test_avatars_ignore_run_env_makes_any_process_ignore_it(tmp_path):
+    # What `make test` sets for the management commands it runs before pytest.
+    _make_run_is_serving(tmp_path)
+    code = "import gravatar.settings as s; print(s.VARNISH_NODES)"
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**_outside_pytest(), "VAR_DIR": str(tmp_path), "AVATARS_IGNORE_RUN_ENV": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.strip() == "[]"
+
+
 def test_what_make_run_chose_is_read_below_the_real_environment(tmp_path):
     (tmp_path / "run.env").write_text(
         f"# comment\nRUN_LOCAL_PID={os.getpid()}\nSITE_URL=http://127.0.0.1:9000\n"
@@ -164,11 +221,7 @@ def test_what_make_run_chose_is_read_below_the_real_environment(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={
-            **{k: v for k, v in os.environ.items() if k not in {"SITE_URL", "VARNISH_NODES"}},
-            "VAR_DIR": str(tmp_path),
-            "DEBUG": "false",
-        },
+        env={**_outside_pytest(), "VAR_DIR": str(tmp_path), "DEBUG": "false"},
         capture_output=True,
         text=True,
         check=True,

@@ -7,8 +7,10 @@ new kind of answer is a new provider and one line in PROVIDERS.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -29,21 +31,27 @@ logger = logging.getLogger(__name__)
 DEFAULTS_LAST_MODIFIED = datetime(2024, 1, 1, tzinfo=UTC)
 
 
+# Every answer may be a stand-in: given in place of the address's own image, which storage
+# could not give. The edge must keep it briefly (avatars/responses.py), not for a week.
+
+
 @dataclass(frozen=True, slots=True)
 class ImageAnswer:
     rendition: Rendition
     last_modified: datetime
     generated: bool = False  # a drawn default, not the address's own image
+    stand_in: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class RedirectAnswer:
     url: str
+    stand_in: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class NotFoundAnswer:
-    pass
+    stand_in: bool = False
 
 
 Answer = ImageAnswer | RedirectAnswer | NotFoundAnswer
@@ -55,19 +63,18 @@ class Provider(Protocol):
 
 
 class UploadedImage:
-    """The address's own avatar, unless forced away or rated above what was asked for."""
+    """The address's own avatar, unless forced away or rated above what was asked for.
+
+    Raises RenditionUnavailable when its stored file cannot be read: pick() then lets the
+    next provider stand in.
+    """
 
     def answer(self, wanted: AvatarRequest, found: KnownHash | None) -> Answer | None:
         image = found.image if found else None
         if image is None or wanted.force_default or image.rating_rank > wanted.rating:
             return None
         fmt = wanted.extension_format or wanted.accept_format or image.format
-        try:
-            rendition = avatar_rendition(image=image, size=wanted.size, fmt=fmt)
-        except RenditionUnavailable as error:
-            # A file deleted under a row being removed: serve the default, not a 500.
-            logger.warning("avatar %s unavailable, serving the default: %s", image.digest, error)
-            return None
+        rendition = avatar_rendition(image=image, size=wanted.size, fmt=fmt)
         assert found is not None
         return ImageAnswer(rendition, max(image.updated_at, found.updated_at))
 
@@ -109,9 +116,48 @@ PROVIDERS: Sequence[Provider] = (
 )
 
 
+class _UnreadableReports:
+    """Per process: stored images that could not be read, logged at most once a minute (a
+    storage outage makes every avatar unreadable at once) with a count of the others."""
+
+    INTERVAL_SECONDS = 60
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.logged_at: float | None = None
+        self.unlogged = 0
+
+    def report(self, digest: str, error: RenditionUnavailable) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if self.logged_at is not None and now - self.logged_at < self.INTERVAL_SECONDS:
+                self.unlogged += 1
+                return
+            unlogged, self.unlogged, self.logged_at = self.unlogged, 0, now
+        logger.warning(
+            "avatar %s unreadable, answered with a short-lived stand-in: %s "
+            "(%d more such answers since the last report)",
+            digest,
+            error,
+            unlogged,
+        )
+
+
+unreadable = _UnreadableReports()
+
+
 def pick(wanted: AvatarRequest, found: KnownHash | None) -> Answer:
+    stand_in = False
     for provider in PROVIDERS:
-        answer = provider.answer(wanted, found)
+        try:
+            answer = provider.answer(wanted, found)
+        except RenditionUnavailable as error:
+            # The address has an image but storage cannot give it (lost, unreadable, storage
+            # down): the next provider answers in its place, not a 500, and only briefly, so
+            # the image is back as soon as storage is.
+            unreadable.report(found.image.digest if found and found.image else "?", error)
+            stand_in = True
+            continue
         if answer is not None:
-            return answer
+            return replace(answer, stand_in=True) if stand_in else answer
     raise LookupError("the provider chain ended without an answer")

@@ -20,6 +20,10 @@ NO_HASH_XKEY = "no-hash"
 AVATAR_XKEY = "avatar"
 DEFAULT_XKEY = "default"
 RENDITION_XKEY = "rendition"
+# Seconds a stand-in (an answer in place of an image storage could not give) is kept, by
+# browsers and Varnish alike: the image is back a minute after storage is, and a storage
+# outage costs the app one request per object and node a minute rather than one per view.
+STAND_IN_MAX_AGE = 60
 
 
 def respond(
@@ -37,6 +41,11 @@ def respond(
         # a warning per request on the hot path.
         response._has_been_logged = True  # type: ignore[attr-defined]
     _edge_headers(response, f"{_xkey(wanted, found)} {_kind_xkeys(answer)}")
+    if answer.stand_in:
+        # No stale-* allowance either: a stale stand-in is the wrong image.
+        response["Cache-Control"] = (
+            f"public, max-age={STAND_IN_MAX_AGE}, s-maxage={STAND_IN_MAX_AGE}"
+        )
     if request.method == "HEAD" and response.status_code != 304:
         # The same headers as GET, no body: gunicorn sends whatever body the app returns.
         response["Content-Length"] = str(len(response.content))

@@ -19,6 +19,7 @@ from avatars.providers import (
     UploadedImage,
     pick,
 )
+from avatars.renditions import RenditionUnavailable
 from avatars.request import AvatarRequest
 from avatars.selectors import KnownHash, hash_resolve
 from tests.conftest import decode
@@ -80,10 +81,12 @@ def test_the_uploaded_image_has_nothing_for_an_unknown_hash():
 
 
 @pytest.mark.django_db
-def test_a_lost_file_falls_through_to_the_default(alice):
+def test_a_lost_file_falls_through_to_a_stand_in(alice):
     default_storage.delete(alice.image.preview)
-    assert UploadedImage().answer(wanted(alice.md5), alice) is None
-    assert isinstance(pick(wanted(alice.md5, d="404"), alice), NotFoundAnswer)
+    with pytest.raises(RenditionUnavailable):
+        UploadedImage().answer(wanted(alice.md5), alice)
+    assert pick(wanted(alice.md5, d="404"), alice) == NotFoundAnswer(stand_in=True)
+    assert pick(wanted(alice.md5, d="404", f="y"), alice) == NotFoundAnswer()
 
 
 def test_a_custom_url_redirects_only_when_one_was_accepted():

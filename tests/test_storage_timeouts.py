@@ -23,10 +23,13 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from django.core.files.base import ContentFile
 from django.test import override_settings
+from django.utils.cache import get_max_age
 from storages.backends.s3 import S3Storage
 
 from accounts.models import User
+from avatars import renditions
 from avatars.models import Address, Avatar
+from avatars.responses import STAND_IN_MAX_AGE
 from avatars.services import avatar_import
 from gravatar.settings import s3_storage
 from tests.conftest import image_bytes
@@ -173,3 +176,21 @@ def test_the_settings_read_the_timeout_and_attempts_from_the_environment(tmp_pat
 
     assert defaults.stdout.split() == ["5", "5", "2", "standard", "1"]
     assert chosen.stdout.split() == ["7", "7", "4", "standard", "1"]
+
+
+@pytest.mark.django_db
+def test_the_avatar_endpoint_answers_a_short_lived_stand_in_within_the_bound(
+    frozen_s3, settings, client, personas
+):
+    # Nothing cached: the rendition must come from storage.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    renditions.memory_cache().clear()
+
+    with override_settings(STORAGES={**settings.STORAGES, "default": production_like(frozen_s3)}):
+        started = time.monotonic()
+        response = client.get(f"/avatar/{personas.alice_address.md5}?s=81&d=404")
+        elapsed = time.monotonic() - started
+
+    assert elapsed < BOUND, f"{elapsed:.1f} s"
+    assert response.status_code == 404  # d=404 stands in for the image S3 could not give
+    assert get_max_age(response) == STAND_IN_MAX_AGE

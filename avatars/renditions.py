@@ -177,6 +177,9 @@ def _render_stored(image: StoredImage, size: int, fmt: str) -> bytes:
     try:
         with default_storage.open(name, "rb") as stored:
             source = stored.read()
+    except Exception as error:  # any backend's client error (S3's are botocore's, not OSError)
+        raise RenditionUnavailable(f"{name}: {error}") from error
+    try:
         return render_source(source, size, fmt)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise RenditionUnavailable(f"{name}: {error}") from error

@@ -73,10 +73,10 @@ def frozen_s3() -> Iterator[FrozenEndpoint]:
         listener.close()
 
 
-def production_like(endpoint: FrozenEndpoint) -> dict[str, Any]:
+def production_like(endpoint_url: str) -> dict[str, Any]:
     return s3_storage(
         bucket="avatars",
-        endpoint_url=endpoint.url,
+        endpoint_url=endpoint_url,
         access_key="dummy-key",
         secret_key="dummy-secret",
         region="us-east-1",
@@ -116,7 +116,7 @@ def _no_aws_environment(monkeypatch) -> None:
 
 
 def test_save_gives_up_within_the_bound_with_a_clear_error(frozen_s3):
-    storage = S3Storage(**production_like(frozen_s3)["OPTIONS"])
+    storage = S3Storage(**production_like(frozen_s3.url)["OPTIONS"])
 
     elapsed, error = timed_failure(lambda: storage.save("avatars/x.jpg", ContentFile(b"jpeg")))
 
@@ -126,7 +126,7 @@ def test_save_gives_up_within_the_bound_with_a_clear_error(frozen_s3):
 
 
 def test_open_gives_up_within_the_bound(frozen_s3):
-    storage = S3Storage(**production_like(frozen_s3)["OPTIONS"])
+    storage = S3Storage(**production_like(frozen_s3.url)["OPTIONS"])
 
     elapsed, error = timed_failure(lambda: storage.open("avatars/x.jpg").read())
 
@@ -137,7 +137,8 @@ def test_open_gives_up_within_the_bound(frozen_s3):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_upload_on_frozen_storage_fails_in_time_and_leaves_no_rows(frozen_s3, settings):
-    with override_settings(STORAGES={**settings.STORAGES, "default": production_like(frozen_s3)}):
+    frozen = production_like(frozen_s3.url)
+    with override_settings(STORAGES={**settings.STORAGES, "default": frozen}):
         elapsed, _ = timed_failure(
             lambda: avatar_import(email="someone@example.com", data=image_bytes((300, 300)))
         )
@@ -186,11 +187,27 @@ def test_the_avatar_endpoint_answers_a_short_lived_stand_in_within_the_bound(
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     renditions.memory_cache().clear()
 
-    with override_settings(STORAGES={**settings.STORAGES, "default": production_like(frozen_s3)}):
+    frozen = production_like(frozen_s3.url)
+    with override_settings(STORAGES={**settings.STORAGES, "default": frozen}):
         started = time.monotonic()
         response = client.get(f"/avatar/{personas.alice_address.md5}?s=81&d=404")
         elapsed = time.monotonic() - started
 
     assert elapsed < BOUND, f"{elapsed:.1f} s"
     assert response.status_code == 404  # d=404 stands in for the image S3 could not give
+    assert get_max_age(response) == STAND_IN_MAX_AGE
+
+
+def test_storage_that_refuses_connections_gets_the_stand_in_too(settings, client, personas):
+    """botocore's connection and status errors are not OSErrors; they are unreadable images
+    all the same, not 500s."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    renditions.memory_cache().clear()
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    refused = production_like(f"http://127.0.0.1:{closed}")
+    with override_settings(STORAGES={**settings.STORAGES, "default": refused}):
+        response = client.get(f"/avatar/{personas.alice_address.md5}?s=81&d=404")
+    assert response.status_code == 404
     assert get_max_age(response) == STAND_IN_MAX_AGE

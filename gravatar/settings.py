@@ -121,6 +121,18 @@ POSTGRES_DEAD_PEER_OPTIONS = {
 }
 
 
+# The embedded default has several writers at once (gunicorn's workers, the purge worker,
+# `manage.py setavatar` in another terminal). A deferred transaction that reads and then writes
+# fails at once with "database is locked" when another writer holds the lock (SQLite cannot
+# wait its way out of that), so every transaction takes the write lock when it begins and waits
+# up to `timeout` seconds for it; WAL lets the avatar endpoint's reads go on meanwhile.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL;",
+}
+
+
 def parse_database_url(url: str, *, conn_max_age: int, connect_timeout: int) -> dict[str, Any]:
     """Django's DATABASES entry for a sqlite:///path or postgres://user:pass@host:port/name URL.
 
@@ -137,7 +149,12 @@ def parse_database_url(url: str, *, conn_max_age: int, connect_timeout: int) -> 
             raise ImproperlyConfiguredEnv(f"DATABASE_URL={url!r} names no SQLite file")
         # Persistent here too: a new SQLite connection re-reads the schema on its first query,
         # which costs the avatar endpoint more than the query itself.
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name, "CONN_MAX_AGE": conn_max_age}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name,
+            "CONN_MAX_AGE": conn_max_age,
+            "OPTIONS": SQLITE_OPTIONS,
+        }
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         name = unquote(parts.path.lstrip("/"))
         if not name:

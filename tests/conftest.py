@@ -93,6 +93,19 @@ def _no_outgoing_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
 
 
+@pytest.fixture
+def frozen_listener() -> Iterator[socket.socket]:
+    """A loopback server that is up and frozen (disks hung, a proxy whose backend is gone): the
+    kernel accepts its connections and nobody ever reads them. Its port: getsockname()[1]."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
 def _is_local(host: str) -> bool:
     return (
         host.startswith("127.") or host in {"localhost", "::1", "0.0.0.0"} or host.startswith("/")

@@ -26,14 +26,8 @@ MARGIN = 3  # start-up of a worker's first request, rendering the 503
 
 
 @pytest.fixture
-def frozen_database() -> Iterator[str]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)  # the kernel accepts connections; nobody ever reads them
-    try:
-        yield f"postgres://postgres@127.0.0.1:{listener.getsockname()[1]}/avatars"
-    finally:
-        listener.close()
+def frozen_database(frozen_listener: socket.socket) -> str:
+    return f"postgres://postgres@127.0.0.1:{frozen_listener.getsockname()[1]}/avatars"
 
 
 def test_a_frozen_database_answers_503_within_the_connect_timeout(frozen_database, tmp_path):

@@ -63,14 +63,8 @@ class FrozenEndpoint:
 
 
 @pytest.fixture
-def frozen_s3() -> Iterator[FrozenEndpoint]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)  # the kernel accepts connections; nobody ever reads them
-    try:
-        yield FrozenEndpoint(listener)
-    finally:
-        listener.close()
+def frozen_s3(frozen_listener: socket.socket) -> FrozenEndpoint:
+    return FrozenEndpoint(frozen_listener)
 
 
 def production_like(endpoint_url: str) -> dict[str, Any]:

@@ -49,14 +49,8 @@ def _bounded(request) -> Iterator[None]:
 
 
 @pytest.fixture
-def frozen_redis() -> Iterator[str]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)  # the kernel accepts connections; nobody ever reads them
-    try:
-        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
-    finally:
-        listener.close()
+def frozen_redis(frozen_listener: socket.socket) -> str:
+    return f"redis://127.0.0.1:{frozen_listener.getsockname()[1]}/0"
 
 
 @pytest.fixture

@@ -28,18 +28,13 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
+
+from bench.run import REPORT_LUA, _environment, _gunicorn  # noqa: E402
 
 TARGET_ADDED_MB = 300
 TARGET_SECONDS = 1.5
@@ -302,76 +299,6 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-REPORT_LUA = r"""
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRKJSON {"requests":%d,"duration_us":%d,"connect_errors":%d,"read_errors":%d,' ..
-    '"write_errors":%d,"timeouts":%d,"non_2xx_3xx":%d,' ..
-    '"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,"max_us":%d}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, e.status,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.mean, latency.max))
-end
-"""
-
-
-def _environment(tmp: Path) -> dict[str, str]:
-    """bench/run.py's: a temporary SQLite database and media folder, the bench settings."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "VARNISH_NODES"}
-    }
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    env.update(
-        DJANGO_SETTINGS_MODULE="bench.bench_settings",
-        VAR_DIR=str(tmp / "var"),
-        DATABASE_URL=f"sqlite:///{tmp / 'var' / 'db.sqlite3'}",
-        BENCH_BARE_FILE=str(tmp / "bare.jpg"),
-        HOST="127.0.0.1",
-        PORT=str(port),
-        DEBUG="false",
-        PYTHONPATH=str(ROOT),
-    )
-    (tmp / "var").mkdir()
-    return env
-
-
-@contextmanager
-def _gunicorn(env: dict[str, str], tmp: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """gunicorn exactly as deploy/run-local.sh starts it, stopped by its own pid."""
-    command = [str(Path(PYTHON).parent / "gunicorn"), "gravatar.wsgi"]
-    command += ["-c", "deploy/gunicorn.conf.py"]
-    log = tmp / "gunicorn.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                url = f"http://127.0.0.1:{env['PORT']}/healthz"
-                with urllib.request.urlopen(url, timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.2)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 def concurrent_uploads(photo: Path, duration: int) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -396,11 +323,14 @@ def concurrent_uploads(photo: Path, duration: int) -> dict[str, Any]:
             ).stdout
         )
         (tmp / "report.lua").write_text(REPORT_LUA)
-        with _gunicorn(env, tmp) as server:
+        server = _gunicorn(env, tmp)
+        with server:
+            assert server.process is not None
+            master_pid = server.process.pid
             port = int(env["PORT"])
             url = f"http://127.0.0.1:{port}/avatar/{seeded['md5']}?s=80"
             _run_wrk(wrk, url, tmp, 3)  # warm every worker's rendition cache
-            idle_rss = _workers_rss_mb(server.pid)
+            idle_rss = _workers_rss_mb(master_pid)
             quiet = _run_wrk(wrk, url, tmp, duration)
             print(f"avatar endpoint alone:        p99 {quiet['p99_us'] / 1000:7.2f} ms", flush=True)
             stop = threading.Event()
@@ -414,7 +344,7 @@ def concurrent_uploads(photo: Path, duration: int) -> dict[str, Any]:
             def sample() -> None:
                 nonlocal peak_rss
                 while not sampling.is_set():
-                    peak_rss = max(peak_rss, _workers_rss_mb(server.pid))
+                    peak_rss = max(peak_rss, _workers_rss_mb(master_pid))
                     sampling.wait(0.05)
 
             sampler = threading.Thread(target=sample, daemon=True)

@@ -272,7 +272,8 @@ def _environment(tmp: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+        # A developer's Varnish is no part of the benchmark: its changes must not purge it.
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "VARNISH_NODES"}
     }
     env.update(
         DJANGO_SETTINGS_MODULE="bench.bench_settings",

@@ -31,7 +31,13 @@ def digests_of(addresses: Iterable[Address]) -> list[str]:
 
 def addresses_served_changed(*, addresses: Iterable[Address]) -> None:
     """These addresses now serve something else (assigned, verified, removed, unassigned)."""
-    digests = digests_of(addresses)
+    keys_served_changed(keys=digests_of(addresses))
+
+
+def keys_served_changed(*, keys: Iterable[str]) -> None:
+    """The primitive under every verb: what these edge keys (digests, or another app's keys
+    such as a profile slug's) tag has changed."""
+    digests = list(keys)
     # Registered first, so it runs before the purge's own after-commit delivery: a render
     # Varnish asks for after the purge must not find the old answer in a worker's memory.
     # robust: the time-to-live bounds a failure; it is never an error for the person.

@@ -279,6 +279,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "avatars",
+    "profiles",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
-"""The apps depend on each other in one direction: avatars may import accounts, never the
-reverse. accounts knows people and signing in; avatars knows addresses, images and what a
-hash serves."""
+"""The apps depend on each other in one direction: accounts ← avatars ← profiles. accounts
+knows people and signing in; avatars knows addresses, images and what a hash serves; profiles
+knows what an account publishes behind its hashes."""
 
 from __future__ import annotations
 
@@ -43,3 +43,7 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path):
 
 def test_avatars_does_import_accounts_so_the_direction_is_one_way():
     assert imports_of_app("avatars", "accounts") != []
+
+
+def test_no_accounts_or_avatars_module_imports_profiles():
+    assert imports_of_app("accounts", "profiles") + imports_of_app("avatars", "profiles") == []

@@ -1,0 +1,108 @@
+"""The profile's rules as plain facts (spec: ../shared/spec/profiles-api.md §1-2, §4).
+
+No Django here: forms, models, views, the VCL and the tests import these names, so a limit or a
+reserved word is written once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Final
+
+SLUG_MIN: Final = 3
+SLUG_MAX: Final = 40
+SLUG_PATTERN: Final = re.compile(rf"^[a-z0-9_-]{{{SLUG_MIN},{SLUG_MAX}}}$")
+# A slug is the first path segment of the public page, so every first segment the site itself
+# routes (and the ones the spec names) is reserved; tests/profiles/test_rules.py checks this
+# list against the URL configuration.
+RESERVED_SLUGS: Final = frozenset(
+    {
+        "about",
+        "account",
+        "accounts",
+        "admin",
+        "api",
+        "avatar",
+        "avatars",
+        "confirm",
+        "edge-health",
+        "favicon.ico",
+        "healthz",
+        "help",
+        "login",
+        "logout",
+        "media",
+        "metrics",
+        "oauth",
+        "password",
+        "privacy",
+        "profile",
+        "profiles",
+        "readyz",
+        "robots.txt",
+        "settings",
+        "signup",
+        "static",
+        "support",
+        "terms",
+        "v1",
+        "v2",
+        "v3",
+        "well-known",
+        ".well-known",
+    }
+)
+# A changed slug keeps redirecting to the profile for this long, then is free for others.
+OLD_SLUG_REDIRECT: Final = timedelta(days=30)
+
+ABOUT_MAX: Final = 1000
+TEXT_MAX: Final = 100  # every one-line field: names, location, pronouns, job title, company
+LINKS_MAX: Final = 10
+ACCOUNTS_MAX: Final = 10
+URL_MAX: Final = 2000
+LINK_LABEL_MAX: Final = 100
+URL_SCHEMES: Final = ("http", "https")
+BACKGROUND_PATTERN: Final = re.compile(r"^#[0-9a-f]{6}$")
+
+# The one-line fields of spec §2 in the order the editor and every format show them.
+TEXT_FIELDS: Final = (
+    "first_name",
+    "last_name",
+    "location",
+    "pronouns",
+    "pronunciation",
+    "job_title",
+    "company",
+)
+
+# Accounts elsewhere: the service a URL belongs to, by host. Anything else is a website.
+SERVICES: Final = {
+    "github": ("GitHub", ("github.com",)),
+    "gitlab": ("GitLab", ("gitlab.com",)),
+    "mastodon": ("Mastodon", ()),  # any host: recognised by the /@user path
+    "bluesky": ("Bluesky", ("bsky.app",)),
+    "codeberg": ("Codeberg", ("codeberg.org",)),
+    "linkedin": ("LinkedIn", ("linkedin.com", "www.linkedin.com")),
+    "stackoverflow": ("Stack Overflow", ("stackoverflow.com",)),
+    "website": ("Website", ()),
+}
+
+# Legacy formats (§4): /<hash-or-slug>.<format>.
+FORMATS: Final = ("json", "xml", "php", "vcf", "qr")
+CALLBACK_PATTERN: Final = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
+QR_SIZE_MIN: Final = 1
+QR_SIZE_MAX: Final = 1024
+QR_SIZE_DEFAULT: Final = 80
+# An id in /v3/profiles/{id} may end in an image extension, because hovercard scripts take it
+# from an <img src>.
+ID_IMAGE_EXTENSIONS: Final = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
+
+# The opaque public id: random digits, never the database key.
+PUBLIC_ID_DIGITS: Final = 12
+
+
+def slug_key(slug: str) -> str:
+    """The edge cache key (xkey) of a slug's public answers, found or not: purged when the slug
+    is claimed, changed or freed, so a cached 404 for a slug never outlives its claim."""
+    return f"slug-{slug.lower()}"

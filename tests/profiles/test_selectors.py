@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -78,7 +80,5 @@ def test_only_chosen_verified_addresses_show_the_profile(personas, published):
 def test_an_old_slug_redirects_for_a_while(published):
     OldSlug.objects.create(slug="alice-old", profile=published, retired_at=timezone.now())
     assert slug_redirect("alice-old") == "alice"
-    OldSlug.objects.filter(slug="alice-old").update(
-        retired_at=timezone.now() - timezone.timedelta(days=31)
-    )
+    OldSlug.objects.filter(slug="alice-old").update(retired_at=timezone.now() - timedelta(days=31))
     assert slug_redirect("alice-old") is None

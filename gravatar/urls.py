@@ -9,4 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("avatars.urls")),
     path("", include("accounts.urls")),
+    # Last: the public profile page answers any other first segment (`/<slug>`).
+    path("", include("profiles.urls")),
 ]

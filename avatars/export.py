@@ -11,6 +11,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 
 from accounts.models import User
+from avatars import hooks
 from avatars.models import Address, Avatar
 
 
@@ -53,6 +54,8 @@ def account_data(user: User) -> dict[str, Any]:
             }
             for avatar in avatars
         ],
+        # What other apps keep about the account (the profile), through avatars.hooks.
+        **hooks.export_parts(user),
     }
 
 

@@ -150,20 +150,6 @@ class FetchForm(forms.Form):
     url = forms.URLField(max_length=2000, assume_scheme="https")
 
 
-class ProfileForm(forms.ModelForm[User]):
-    class Meta:
-        model = User
-        fields = ["display_name", "display_name_public", "hide_avatar"]
-        labels = {
-            "display_name": "Display name",
-            "display_name_public": "Use my display name for initials images",
-            "hide_avatar": "Hide my avatars: every address shows the site's default image",
-        }
-        help_texts = {
-            "display_name_public": "Sites asking for d=initials show your initials from this name.",
-        }
-
-
 class DeleteAccountForm(forms.Form):
     confirm = forms.CharField(
         label="Type your sign-in address to confirm", max_length=254, strip=True

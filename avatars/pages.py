@@ -264,18 +264,6 @@ def avatar_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
-    user = _authenticated(request)
-    form = forms.ProfileForm(request.POST or None, instance=User.objects.get(pk=user.pk))
-    if form.is_valid():
-        services.profile_update(user=user, **form.cleaned_data)
-        messages.success(request, "Your profile is saved.")
-        return redirect("profile")
-    return render(request, "avatars/profile.html", {"form": form})
-
-
-@login_required
 @require_POST
 def data_export(request: HttpRequest) -> HttpResponse:
     user = _authenticated(request)

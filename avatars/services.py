@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts import throttle
 from accounts.emails import send_magic_link, send_signup_existing
 from accounts.models import User, normalise_email
-from avatars import emails, urlfetch
+from avatars import emails, hooks, urlfetch
 from avatars.freshness import addresses_served_changed, avatars_served_changed, user_served_changed
 from avatars.imaging import decode, encode, square
 from avatars.models import Address, Avatar, ModerationState, Rating
@@ -481,11 +481,11 @@ def avatar_import(*, email: str, data: bytes, rating: str = Rating.G, alt_text: 
 # The account as the library sees it
 
 
-def profile_update(
+def user_privacy_update(
     *, user: User, display_name: str, display_name_public: bool, hide_avatar: bool
 ) -> None:
-    """Profile and privacy choices. Both change what the account's hashes serve
-    (initials from the name; the default instead of the image)."""
+    """The name and privacy choices. Both change what the account's hashes serve (initials
+    from the name; the default instead of the image). The profile editor calls it."""
     with transaction.atomic():
         changed = (user.display_name, user.display_name_public, user.hide_avatar) != (
             display_name,
@@ -512,6 +512,8 @@ def account_delete(*, user: User) -> None:
             for name in (master, preview)
         ]
         user_served_changed(user=user)
+        # Other apps' parts (the profile's slug at the edge) while the rows still exist.
+        hooks.deletion_parts_run(user)
         user.delete()
         _delete_files_after_commit(files)
 

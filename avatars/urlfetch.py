@@ -1,5 +1,5 @@
-"""Fetch an image that a person named by URL, without letting them aim the server at its own
-network (server-side request forgery).
+"""Fetch what a person named by URL (an image to upload, a page to check for a link back),
+without letting them aim the server at its own network (server-side request forgery).
 
 The defences, each needed: http and https only, on their default ports; the host name is
 resolved here and every address it resolves to must be public (no private, loopback,
@@ -21,7 +21,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 3
 CHUNK = 64 * 1024
-USER_AGENT = "gravatar-selfhosted-fetcher/1 (+avatar upload from a URL)"
+USER_AGENT = "gravatar-selfhosted-fetcher/1 (+avatar upload from a URL, profile link check)"
+PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
 class FetchRefused(ValueError):
@@ -34,6 +35,9 @@ class FetchPolicy:
     timeout: float
     # Tests only: the local test server lives on 127.0.0.1 (see AVATAR_URL_FETCH_ALLOW_LOOPBACK).
     allow_loopback: bool = False
+    accept: str = "image/*"
+    # What the person asked for, in the messages: "The image is larger than 10 MB."
+    kind: str = "image"
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,34 @@ class Target:
 
 def fetch(url: str, policy: FetchPolicy) -> bytes:
     """The body of a 200 answer for the URL, following at most MAX_REDIRECTS checked redirects."""
+    return _fetch(url, policy)[0]
+
+
+def fetch_page(url: str, policy: FetchPolicy) -> str:
+    """The text of an HTML page (decoded with its declared charset, else UTF-8), with every
+    limit of `fetch`; anything but HTML is refused."""
+    body, content_type = _fetch(url, policy)
+    media_type, _, parameters = content_type.partition(";")
+    if media_type.strip().lower() not in PAGE_TYPES:
+        raise FetchRefused("That address is not a web page (it did not answer with HTML).")
+    charset = "utf-8"
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip('"')
+    try:
+        return body.decode(charset, errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
+
+
+def _fetch(url: str, policy: FetchPolicy) -> tuple[bytes, str]:
     deadline = time.monotonic() + policy.timeout
     for _ in range(MAX_REDIRECTS + 1):
         target = vet_url(url, policy)
-        location, body = _request(target, policy, deadline)
+        location, body, content_type = _request(target, policy, deadline)
         if location is None:
-            return body
+            return body, content_type
         url = urljoin(url, location)
     raise FetchRefused(f"The address redirected more than {MAX_REDIRECTS} times.")
 
@@ -149,31 +175,35 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-def _request(target: Target, policy: FetchPolicy, deadline: float) -> tuple[str | None, bytes]:
-    """(Location, b"") for a redirect, (None, body) for a 200; anything else is refused."""
+def _request(target: Target, policy: FetchPolicy, deadline: float) -> tuple[str | None, bytes, str]:
+    """(Location, b"", "") for a redirect, (None, body, content type) for a 200; anything else
+    is refused."""
     connection = _connection(target, _remaining(deadline))
     try:
         connection.request(
-            "GET", target.path, headers={"User-Agent": USER_AGENT, "Accept": "image/*"}
+            "GET", target.path, headers={"User-Agent": USER_AGENT, "Accept": policy.accept}
         )
         response = connection.getresponse()
         if response.status in REDIRECT_STATUSES:
             location = response.getheader("Location")
             if not location:
                 raise FetchRefused("The web site redirected without saying where to.")
-            return location, b""
+            return location, b"", ""
         if response.status != 200:
             raise FetchRefused(f"The web site answered {response.status} {response.reason}.")
         declared = response.getheader("Content-Length")
         if declared and declared.isdigit() and int(declared) > policy.max_bytes:
             raise _too_large(policy)
-        return None, _read_capped(connection, response, policy, deadline)
+        body = _read_capped(connection, response, policy, deadline)
+        return None, body, response.getheader("Content-Type") or ""
     except TimeoutError:
         raise FetchRefused("The web site took too long to answer.") from None
     except http.client.HTTPException:
         raise FetchRefused("The web site's answer was not valid HTTP.") from None
     except OSError as error:
-        raise FetchRefused(f"Could not fetch the image: {error.strerror or error}.") from None
+        raise FetchRefused(
+            f"Could not fetch the {policy.kind}: {error.strerror or error}."
+        ) from None
     finally:
         connection.close()
 
@@ -199,4 +229,4 @@ def _read_capped(
 
 
 def _too_large(policy: FetchPolicy) -> FetchRefused:
-    return FetchRefused(f"The image is larger than {policy.max_bytes / 1_048_576:.0f} MB.")
+    return FetchRefused(f"The {policy.kind} is larger than {policy.max_bytes / 1_048_576:.0f} MB.")

@@ -21,7 +21,6 @@ urlpatterns: list[URLPattern] = [
     path("account/avatars/<int:pk>/", pages.avatar_edit, name="avatar_edit"),
     path("account/avatars/<int:pk>/delete/", pages.avatar_delete, name="avatar_delete"),
     path("account/avatars/<int:pk>/preview/", pages.avatar_preview, name="avatar_preview"),
-    path("account/profile/", pages.profile, name="profile"),
     path("account/export/", pages.data_export, name="data_export"),
     path("account/delete/", pages.account_delete, name="account_delete"),
 ]

@@ -459,6 +459,8 @@ AVATAR_URL_FETCH_TIMEOUT = env_int("AVATAR_URL_FETCH_TIMEOUT", 10, minimum=1)
 # Tests only: lets the URL fetcher reach a local test server. Never read from the environment,
 # so no deployment can open the loopback interface to server-side requests by accident.
 AVATAR_URL_FETCH_ALLOW_LOOPBACK = False
+# Checking an account elsewhere for its rel="me" link back: the whole fetch of its page.
+PROFILE_VERIFY_TIMEOUT = env_int("PROFILE_VERIFY_TIMEOUT", 5, minimum=1)
 # The image served when a request names no or an unknown `d=`: one of the contract's generated
 # defaults (avatars/contract.py), which the system check avatars.E102 enforces.
 AVATAR_DEFAULT = env_str("AVATAR_DEFAULT").strip().lower() or "mp"

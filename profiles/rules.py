@@ -27,6 +27,7 @@ RESERVED_SLUGS: Final = frozenset(
         "avatars",
         "confirm",
         "edge-health",
+        "email-sent",
         "favicon.ico",
         "healthz",
         "help",
@@ -87,6 +88,17 @@ SERVICES: Final = {
     "stackoverflow": ("Stack Overflow", ("stackoverflow.com",)),
     "website": ("Website", ()),
 }
+
+# The answers of the editor's live slug check (and the reasons a slug is refused on submit).
+SLUG_AVAILABLE: Final = "available"
+SLUG_TAKEN: Final = "taken"
+SLUG_RESERVED: Final = "reserved"
+SLUG_INVALID: Final = "invalid"
+
+# Checking an account elsewhere (rel="me"): its page is HTML, so a megabyte is plenty; the
+# time limit is the setting PROFILE_VERIFY_TIMEOUT.
+VERIFY_PAGE_MAX_BYTES: Final = 1024 * 1024
+CHECK_MESSAGE_MAX: Final = 250  # ProfileAccount.check_message
 
 # Legacy formats (§4): /<hash-or-slug>.<format>.
 FORMATS: Final = ("json", "xml", "php", "vcf", "qr")

@@ -13,8 +13,9 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from accounts.models import User
 from avatars.contract import HASH_LENGTHS
-from avatars.models import Address
+from avatars.models import Address, address_digests
 from profiles import rules
 from profiles.models import AddressChoice, OldSlug, Profile
 
@@ -135,11 +136,28 @@ def _public(profile: Profile | None, *, requested: Address | None) -> PublicProf
     else:
         # A slug alone would have to name an address the owner chose not to show.
         return None
-    avatar = answering.avatar
+    return _built(profile, answering=answering, addresses=addresses, choices=choices)
+
+
+def _built(
+    profile: Profile,
+    *,
+    answering: Address | None,
+    addresses: list[Address],
+    choices: dict[int, AddressChoice],
+) -> PublicProfile:
+    user = profile.user
+    avatar = answering.avatar if answering is not None else None
+    if answering is not None:
+        address = PublicAddress(md5=answering.md5, sha256=answering.sha256)
+    else:
+        md5, sha256 = address_digests(user.email)
+        address = PublicAddress(md5=md5, sha256=sha256)
+    saved = profile.pk is not None  # the preview of a profile never edited is not saved yet
     return PublicProfile(
         public_id=profile.public_id,
-        slug=profile.slug,
-        address=PublicAddress(md5=answering.md5, sha256=answering.sha256),
+        slug=profile.slug or "",
+        address=address,
         display_name=user.display_name,
         first_name=profile.first_name,
         last_name=profile.last_name,
@@ -150,17 +168,21 @@ def _public(profile: Profile | None, *, requested: Address | None) -> PublicProf
         job_title=profile.job_title,
         company=profile.company,
         background_color=profile.background_color,
-        links=tuple(PublicLink(link.label, link.url) for link in profile.links.all()),
+        links=tuple(PublicLink(link.label, link.url) for link in profile.links.all())
+        if saved
+        else (),
         accounts=tuple(
             PublicAccount(account.service, account.url, account.is_verified)
             for account in profile.accounts.all()
-        ),
+        )
+        if saved
+        else (),
         emails=tuple(
             (a.email, a.is_primary) for a in addresses if email_published(a, choices.get(a.pk))
         ),
         avatar_alt_text=avatar.alt_text if avatar is not None and not user.hide_avatar else "",
         registered_at=user.date_joined,
-        updated_at=profile.updated_at,
+        updated_at=profile.updated_at or timezone.now(),
         keys=tuple(profile_keys_of(profile, addresses)),
     )
 
@@ -172,3 +194,70 @@ def profile_keys_of(profile: Profile, addresses: list[Address]) -> list[str]:
     if profile.slug:
         keys.append(rules.slug_key(profile.slug))
     return keys
+
+
+# The owner's side: what the editor shows and checks.
+
+
+def profile_preview(*, user: User) -> PublicProfile:
+    """What the public page would show if it were published now, whatever the publish switch,
+    the slug or a moderator say: for the owner's preview only, never for a public answer."""
+    profile = Profile.objects.filter(user=user).first() or Profile(user=user)
+    addresses = list(
+        Address.objects.filter(owner_id=user.pk, verified_at__isnull=False)
+        .select_related("avatar")
+        .order_by("-is_primary", "email")
+    )
+    choices = {c.address_id: c for c in AddressChoice.objects.filter(address__in=addresses)}
+    shown = [a for a in addresses if shows_profile(a, choices.get(a.pk))]
+    answering = (shown or addresses)[0] if addresses else None
+    return _built(profile, answering=answering, addresses=addresses, choices=choices)
+
+
+@dataclass(frozen=True, slots=True)
+class SlugAnswer:
+    slug: str  # as it would be stored (lower-case)
+    status: str  # one of rules.SLUG_AVAILABLE, SLUG_TAKEN, SLUG_RESERVED, SLUG_INVALID
+    message: str
+
+
+def profile_slug_check(*, slug: str, user: User | None = None) -> SlugAnswer:
+    """Whether `slug` can be this account's profile address: the live check in the editor and
+    the rule the service applies on submit. A slug used by another profile, or retired by one
+    less than rules.OLD_SLUG_REDIRECT ago (it still redirects there), is taken; the account's
+    own current and old slugs are available to it."""
+    typed = slug.strip()
+    # ASCII before lower-casing: "\u212a".lower() is the letter k.
+    if not typed.isascii():
+        return SlugAnswer(typed, rules.SLUG_INVALID, SLUG_MESSAGES["non_ascii"])
+    lowered = typed.lower()
+    if len(lowered) > rules.SLUG_MAX:
+        return SlugAnswer(lowered, rules.SLUG_INVALID, SLUG_MESSAGES["too_long"])
+    if not rules.SLUG_PATTERN.match(lowered):
+        return SlugAnswer(lowered, rules.SLUG_INVALID, SLUG_MESSAGES["invalid"])
+    if lowered in rules.RESERVED_SLUGS:
+        return SlugAnswer(lowered, rules.SLUG_RESERVED, SLUG_MESSAGES["reserved"])
+    # Slugs are stored lower-case (the Lower(slug) unique index backs it), so equality is enough.
+    others = Profile.objects.filter(slug=lowered)
+    retired = OldSlug.objects.filter(
+        slug=lowered, retired_at__gt=timezone.now() - rules.OLD_SLUG_REDIRECT
+    )
+    if user is not None:
+        others = others.exclude(user_id=user.pk)
+        retired = retired.exclude(profile__user_id=user.pk)
+    if others.exists() or retired.exists():
+        return SlugAnswer(lowered, rules.SLUG_TAKEN, SLUG_MESSAGES["taken"])
+    return SlugAnswer(lowered, rules.SLUG_AVAILABLE, SLUG_MESSAGES["available"])
+
+
+SLUG_MESSAGES = {
+    "available": "This address is available.",
+    "taken": "This address is taken; try another.",
+    "reserved": "This address is reserved for the site's own pages; try another.",
+    "invalid": (
+        f"Use {rules.SLUG_MIN} to {rules.SLUG_MAX} lower-case letters (a-z), digits, "
+        "hyphens or underscores."
+    ),
+    "too_long": f"An address can have at most {rules.SLUG_MAX} characters.",
+    "non_ascii": "Use only the letters a-z, digits, hyphens or underscores (no accents).",
+}

@@ -107,7 +107,7 @@ CHANGES: dict[str, tuple[Callable[[World], object], str]] = {
         ALICE,
     ),
     "hide_my_avatars": (
-        lambda w: services.profile_update(
+        lambda w: services.user_privacy_update(
             user=w.people.alice, display_name="", display_name_public=False, hide_avatar=True
         ),
         ALICE,
@@ -135,7 +135,7 @@ CHANGES: dict[str, tuple[Callable[[World], object], str]] = {
         ALICE,
     ),
     "display_name_made_public": (
-        lambda w: services.profile_update(
+        lambda w: services.user_privacy_update(
             user=w.people.charlie,
             display_name="Zed Quux",
             display_name_public=True,
@@ -180,7 +180,7 @@ NO_CHANGE: dict[str, Callable[[World], object]] = {
         alt_text="A new description",
         addresses=[w.people.alice_address],
     ),
-    "profile_saved_unchanged": lambda w: services.profile_update(
+    "profile_saved_unchanged": lambda w: services.user_privacy_update(
         user=w.people.alice, display_name="", display_name_public=False, hide_avatar=False
     ),
 }

@@ -137,7 +137,7 @@ def test_a_rolled_back_change_keeps_the_entries(people):
             id="rating",
         ),
         pytest.param(
-            lambda p: services.profile_update(
+            lambda p: services.user_privacy_update(
                 user=p.alice, display_name="", display_name_public=False, hide_avatar=True
             ),
             id="privacy",
@@ -300,7 +300,7 @@ def test_changes_are_published_for_other_nodes(with_redis, redis_server, people)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(resolution.channel_name(client))
     until(lambda: subscribers(client, resolution.channel_name(client)) == 2, "subscribed")
-    services.profile_update(
+    services.user_privacy_update(
         user=people.alice, display_name="A", display_name_public=True, hide_avatar=False
     )
     messages: list[dict[str, Any]] = []
@@ -381,7 +381,7 @@ def test_with_redis_down_or_frozen_changes_and_lookups_stay_within_the_timeouts(
         started = time.monotonic()
         found = hash_resolve(digest=people.alice_address.md5)
         assert image_of(found) is not None
-        services.profile_update(
+        services.user_privacy_update(
             user=people.alice, display_name="", display_name_public=False, hide_avatar=True
         )
         assert image_of(hash_resolve(digest=people.alice_address.md5)) is None
@@ -432,7 +432,7 @@ def node_people(transactional_db, shared_media, cache_here) -> Personas:
 
 
 def _hide_alice(people: Personas) -> None:
-    services.profile_update(
+    services.user_privacy_update(
         user=people.alice, display_name="", display_name_public=False, hide_avatar=True
     )
 

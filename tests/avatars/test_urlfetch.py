@@ -6,11 +6,14 @@ import time
 
 import pytest
 
-from avatars.urlfetch import FetchPolicy, FetchRefused, fetch, is_public_address
+from avatars.urlfetch import FetchPolicy, FetchRefused, fetch, fetch_page, is_public_address
 from tests.conftest import image_bytes
 
 OPEN = FetchPolicy(max_bytes=100_000, timeout=3, allow_loopback=True)
 STRICT = FetchPolicy(max_bytes=100_000, timeout=3)
+OPEN_PAGE = FetchPolicy(
+    max_bytes=100_000, timeout=3, allow_loopback=True, accept="text/html", kind="page"
+)
 
 
 @pytest.fixture
@@ -135,3 +138,21 @@ def test_a_server_that_drips_is_cut_off_at_the_deadline(server):
 def test_an_error_status_is_reported(server):
     with pytest.raises(FetchRefused, match="answered 404"):
         fetch(server.url("/missing"), OPEN)
+
+
+def test_a_page_is_fetched_as_text_in_its_charset(server):
+    body = "<p>café</p>".encode("latin-1")
+    url = server.serve("/p", body, **{"Content-Type": "text/html; charset=ISO-8859-1"})
+    assert fetch_page(url, OPEN_PAGE) == "<p>café</p>"
+    url = server.serve("/u", "<p>café</p>".encode(), **{"Content-Type": "text/html"})
+    assert fetch_page(url, OPEN_PAGE) == "<p>café</p>"
+    url = server.serve("/x", b"<p>x</p>", **{"Content-Type": "text/html; charset=nonsense"})
+    assert fetch_page(url, OPEN_PAGE) == "<p>x</p>"
+
+
+def test_a_page_must_be_html_and_within_its_own_limit(server):
+    with pytest.raises(FetchRefused, match="not a web page"):
+        fetch_page(server.serve("/img.png", image_bytes(fmt="PNG")), OPEN_PAGE)
+    big = server.serve("/big", b"x" * 200_000, **{"Content-Type": "text/html"})
+    with pytest.raises(FetchRefused, match="The page is larger than"):
+        fetch_page(big, OPEN_PAGE)

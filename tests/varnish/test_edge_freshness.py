@@ -172,7 +172,7 @@ DEFAULT_AFTER: dict[str, Callable[[Personas], object]] = {
         avatar=people.alice_avatar, rating="g", alt_text="", addresses=[]
     ),
     "removing_an_address": lambda people: services.address_remove(address=people.alice_address),
-    "hiding_the_avatar": lambda people: services.profile_update(
+    "hiding_the_avatar": lambda people: services.user_privacy_update(
         user=people.alice, display_name="", display_name_public=False, hide_avatar=True
     ),
     "deleting_an_avatar": lambda people: avatar_delete(avatar=people.alice_avatar),
@@ -224,7 +224,7 @@ def test_making_the_display_name_public_redraws_initials_at_once(fresh_edge: Edg
     assert before.cache == "HIT"
 
     started = time.monotonic()
-    services.profile_update(
+    services.user_privacy_update(
         user=people.charlie, display_name="Zed Quux", display_name_public=True, hide_avatar=False
     )
     elapsed = measure_until(

@@ -59,11 +59,11 @@ def test_a_change_is_served_through_varnish_at_once_while_workers_held_the_old_a
         # Both workers remember alice's image (each request is a new connection).
         assert {request(app.url, known).status for _ in range(20)} == {200}
 
-        services.profile_update(
+        services.user_privacy_update(
             user=node.alice, display_name="", display_name_public=False, hide_avatar=True
         )
 
-        # The purge went out before profile_update returned; Varnish's refetch must not find
+        # The purge went out before user_privacy_update returned; Varnish's refetch must not find
         # the old answer in either worker, although their entries would live another second.
         statuses = [request(varnish.url, known).status for _ in range(10)]
         assert statuses == [404] * 10, statuses

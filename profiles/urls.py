@@ -1,0 +1,36 @@
+from django.urls import URLPattern, path
+
+from profiles import pages
+
+# The owner's pages, under /account/. Each URL name is its view's and its service's name.
+account_patterns: list[URLPattern] = [
+    path("account/profile/", pages.profile_edit, name="profile_edit"),
+    path("account/profile/slug/", pages.profile_slug_check, name="profile_slug_check"),
+    path("account/profile/links/add/", pages.profile_link_add, name="profile_link_add"),
+    path(
+        "account/profile/links/<int:pk>/remove/",
+        pages.profile_link_remove,
+        name="profile_link_remove",
+    ),
+    path("account/profile/accounts/add/", pages.profile_account_add, name="profile_account_add"),
+    path(
+        "account/profile/accounts/<int:pk>/remove/",
+        pages.profile_account_remove,
+        name="profile_account_remove",
+    ),
+    path(
+        "account/profile/accounts/<int:pk>/verify/",
+        pages.profile_account_verify,
+        name="profile_account_verify",
+    ),
+    path(
+        "account/profile/addresses/",
+        pages.profile_addresses_choose,
+        name="profile_addresses_choose",
+    ),
+]
+
+# The public answers. Included last by gravatar/urls.py: `/<slug>` would shadow any later route.
+public_patterns: list[URLPattern] = []
+
+urlpatterns = account_patterns + public_patterns

@@ -49,11 +49,12 @@ def site(live_server, settings) -> str:
 
 @pytest.fixture
 def new_page(browser, site):
-    """Pages in separate browser contexts (separate cookies), phone-sized."""
+    """Pages in separate browser contexts (separate cookies), phone-sized; options go to the
+    context (java_script_enabled=False for the no-script path)."""
     contexts = []
 
-    def make():
-        context = browser.new_context(viewport=PHONE, base_url=site)
+    def make(**options):
+        context = browser.new_context(viewport=PHONE, base_url=site, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

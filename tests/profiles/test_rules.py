@@ -34,6 +34,6 @@ def test_every_first_segment_the_site_routes_is_reserved():
     assert segments - rules.RESERVED_SLUGS == set()
 
 
-def test_reserved_words_that_look_like_slugs_match_the_slug_pattern_rules():
+def test_reserved_words_are_lower_case_as_slugs_are_compared():
     for word in rules.RESERVED_SLUGS:
         assert word == word.lower()

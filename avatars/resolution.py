@@ -14,6 +14,11 @@ that the hash resolves to nothing) is used only while all of these hold:
 - the lookup runs outside a transaction: inside one, a read may see this transaction's own
   uncommitted rows, which must never reach other requests.
 
+Other apps keep their own spaces here (`cached_in`): a bounded LRU each, whose entries may name
+more keys than the one they are looked up by (a profile answers for every digest of an account
+and a slug), dropped when any of them is announced; the same generation, listener and
+time-to-live keep them exact. The avatar space pays nothing for that.
+
 Redis frozen or down costs nothing on the hot path: the listener reconnects in the background
 with a growing delay, publishing (in the request that made the change, after its commit) gives
 up after `REDIS_TIMEOUT_MS`, and entries still expire after `TTL_SECONDS`.
@@ -29,7 +34,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -51,13 +56,16 @@ RECONNECT_DELAYS: Final = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 GENERATION_FILE: Final = "resolution-generation"
 
 _MISSING: Final = object()
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    found: KnownHash | None
+    found: Any  # the avatar space: KnownHash | None; other spaces: their own answers
     expires_at: float
     generation: int
+    # Further keys whose announcement drops this entry (other spaces only).
+    tags: tuple[str, ...] = ()
 
 
 class ResolutionLRU:
@@ -66,6 +74,8 @@ class ResolutionLRU:
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         self._items: OrderedDict[str, _Entry] = OrderedDict()
+        # tag -> the keys of the entries naming it; empty in the avatar space.
+        self._tagged: dict[str, set[str]] = {}
         # Bumped by every invalidation: a read that overlapped one is not stored.
         self.epoch = 0
         # gunicorn's threaded workers share this map; the listener thread writes to it.
@@ -84,21 +94,39 @@ class ResolutionLRU:
         with self._lock:
             if epoch != self.epoch:
                 return
+            if self._tagged:
+                self._untag(digest, self._items.get(digest))
             self._items[digest] = entry
             self._items.move_to_end(digest)
+            for tag in entry.tags:
+                self._tagged.setdefault(tag, set()).add(digest)
             while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+                key, evicted = self._items.popitem(last=False)
+                self._untag(key, evicted)
 
     def discard(self, digests: Iterable[str]) -> None:
         with self._lock:
             self.epoch += 1
             for digest in digests:
-                self._items.pop(digest, None)
+                self._untag(digest, self._items.pop(digest, None))
+                for key in self._tagged.pop(digest, ()):
+                    self._untag(key, self._items.pop(key, None))
 
     def clear(self) -> None:
         with self._lock:
             self.epoch += 1
             self._items.clear()
+            self._tagged.clear()
+
+    def _untag(self, key: str, entry: _Entry | None) -> None:
+        if entry is None:
+            return
+        for tag in entry.tags:
+            keys = self._tagged.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._tagged[tag]
 
     def __len__(self) -> int:
         return len(self._items)
@@ -111,12 +139,32 @@ class _Process:
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.memory = ResolutionLRU(settings.AVATAR_RESOLUTION_MEMORY_ENTRIES)
+        # Every space, the avatar one first; the listener drops announced keys in each.
+        self.memories: list[ResolutionLRU] = [self.memory]
+        self.spaces: dict[str, ResolutionLRU] = {}
         self.generation_path = Path(settings.VAR_DIR) / GENERATION_FILE
         self.listener: Listener | None = None
         self.publisher: Any = None
-        if settings.REDIS_URL and self.memory.max_entries > 0:
-            self.listener = Listener(settings.REDIS_URL, self.memory)
+        if self.memory.max_entries > 0:
+            self.listen()
+
+    def listen(self) -> None:
+        if settings.REDIS_URL and self.listener is None:
+            self.listener = Listener(settings.REDIS_URL, self.memories)
             self.listener.start()
+
+    def space(self, name: str, max_entries: int) -> ResolutionLRU:
+        memory = self.spaces.get(name)
+        if memory is None:
+            with _process_lock:
+                memory = self.spaces.get(name)
+                if memory is None:
+                    memory = ResolutionLRU(max_entries)
+                    self.memories.append(memory)
+                    self.spaces[name] = memory
+                    if max_entries > 0:
+                        self.listen()
+        return memory
 
 
 _process: _Process | None = None
@@ -150,10 +198,37 @@ def resolution_cached(digest: str, resolve: Callable[[str], KnownHash | None]) -
     now = time.monotonic()
     entry = memory.get(digest)
     if entry is not None and entry.expires_at > now and entry.generation == generation:
-        return entry.found
+        return cast("KnownHash | None", entry.found)
     epoch = memory.epoch
     found = resolve(digest)
     memory.put(digest, _Entry(found, now + TTL_SECONDS, generation), epoch=epoch)
+    return found
+
+
+def cached_in(
+    space: str,
+    key: str,
+    resolve: Callable[[], T],
+    *,
+    tags: Callable[[T], Iterable[str]],
+    max_entries: int,
+) -> T:
+    """What `key` answers in another app's space (at most `max_entries` of them per process),
+    from memory while exact, else `resolve()`. The entry is dropped, like the avatar space's,
+    when `key` or any of `tags(answer)` is announced changed (`digests_changed`)."""
+    process = _current()
+    memory = process.space(space, max_entries)
+    if memory.max_entries <= 0 or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        return resolve()
+    generation = node_generation(process.generation_path)
+    now = time.monotonic()
+    entry = memory.get(key)
+    if entry is not None and entry.expires_at > now and entry.generation == generation:
+        return cast(T, entry.found)
+    epoch = memory.epoch
+    found = resolve()
+    named = tuple(tag for tag in tags(found) if tag != key)
+    memory.put(key, _Entry(found, now + TTL_SECONDS, generation, named), epoch=epoch)
     return found
 
 
@@ -167,7 +242,8 @@ def digests_changed(digests: Iterable[str]) -> None:
     if not keys:
         return
     process = _current()
-    process.memory.discard(keys)
+    for memory in process.memories:
+        memory.discard(keys)
     _generation_bump(process.generation_path)
     if settings.REDIS_URL:
         _publish(process, keys)
@@ -176,7 +252,8 @@ def digests_changed(digests: Iterable[str]) -> None:
 def resolution_clear() -> None:
     """Forget every entry of this process (tests: their rows vanish without a change verb)."""
     if _process is not None and _process.pid == os.getpid():
-        _process.memory.clear()
+        for memory in _process.memories:
+            memory.clear()
 
 
 def node_generation(path: Path) -> int:
@@ -233,9 +310,10 @@ class Listener(threading.Thread):
     away, entries still expire after TTL_SECONDS, and it forgets everything on reconnecting,
     since it may have missed news."""
 
-    def __init__(self, url: str, memory: ResolutionLRU) -> None:
+    def __init__(self, url: str, memories: list[ResolutionLRU]) -> None:
         super().__init__(name="resolution-listener", daemon=True)
-        self.url, self.memory = url, memory
+        # The process's list itself: a space added later is heard too.
+        self.url, self.memories = url, memories
         self.connected = threading.Event()
         self.stopped = threading.Event()
 
@@ -272,7 +350,8 @@ class Listener(threading.Thread):
         try:
             pubsub.subscribe(channel_name(client))
             heard = time.monotonic()
-            self.memory.clear()
+            for memory in self.memories:
+                memory.clear()
             self.connected.set()
             while not self.stopped.is_set():
                 message = pubsub.get_message(timeout=LISTEN_POLL_SECONDS)
@@ -286,7 +365,9 @@ class Listener(threading.Thread):
                 if message["type"] == "message":
                     data = message["data"]
                     text = data.decode() if isinstance(data, bytes) else str(data)
-                    self.memory.discard(text.split())
+                    keys = text.split()
+                    for memory in self.memories:
+                        memory.discard(keys)
         finally:
             pubsub.close()
             client.close()

@@ -207,6 +207,23 @@ def test_memory_is_bounded_by_entry_count(transactional_db, cache_here, settings
     assert memory.get(f"{499:032x}") is not None and memory.get(f"{0:032x}") is None
 
 
+def test_a_tagged_entry_goes_with_any_of_its_tags_and_leaves_no_index_behind():
+    """Another app's space (profiles): an entry looked up by one key and dropped by any of
+    the keys it names; evicted entries take their tags with them, so the index stays bounded."""
+    memory = resolution.ResolutionLRU(2)
+    entry = functools.partial(resolution._Entry, None, float("inf"), 0)
+    memory.put("slug-alice", entry(("md5-a", "sha-a")), epoch=memory.epoch)
+    memory.put("md5-a", entry(("sha-a", "slug-alice")), epoch=memory.epoch)
+    memory.discard(["sha-a"])
+    assert memory.get("slug-alice") is None and memory.get("md5-a") is None
+    assert memory._tagged == {}
+    for number in range(10):
+        memory.put(f"key-{number}", entry((f"tag-{number}",)), epoch=memory.epoch)
+    assert len(memory) == 2 and set(memory._tagged) == {"tag-8", "tag-9"}
+    memory.put("key-9", entry(("tag-x",)), epoch=memory.epoch)  # replaced: its old tag goes
+    assert set(memory._tagged) == {"tag-8", "tag-x"}
+
+
 def test_zero_entries_turns_the_cache_off(transactional_db, cache_here, settings):
     settings.AVATAR_RESOLUTION_MEMORY_ENTRIES = 0
     fresh_process()

@@ -69,8 +69,13 @@ class AvatarRequest:
         )
 
 
+def size_query(query: Mapping[str, str]) -> str:
+    """The raw `s=`, else `size=`."""
+    return _param(query, "s", "size")
+
+
 def _param(query: Mapping[str, str], short: str, long: str) -> str:
-    """The short name wins when a request carries both."""
+    """The short name wins when a request carries both (also the profile QR code's s/size)."""
     value = query.get(short)
     return value if value is not None else query.get(long, "")
 
@@ -93,17 +98,23 @@ def _extension_format(extension: str | None) -> str | None:
 
 
 def _parse_size(raw: str) -> int:
+    return size_param(raw, default=DEFAULT_SIZE, maximum=MAX_SIZE)
+
+
+def size_param(raw: str, *, default: int, maximum: int) -> int:
+    """The forgiving size rule (also the profile QR code's): unreadable, zero or negative is
+    the default, above the maximum is the maximum."""
     match = _INTEGER.fullmatch(raw)
     if match is None:
-        return DEFAULT_SIZE
+        return default
     sign, digits = match.groups()
     digits = digits.lstrip("0")
     if sign == "-" or not digits:
-        return DEFAULT_SIZE
+        return default
     # Compare lengths first: int() of a huge digit string is slow and, past 4300 digits, refused.
-    if len(digits) > len(str(MAX_SIZE)):
-        return MAX_SIZE
-    return min(int(digits), MAX_SIZE)
+    if len(digits) > len(str(maximum)):
+        return maximum
+    return min(int(digits), maximum)
 
 
 def _parse_default(raw: str) -> tuple[str, str]:

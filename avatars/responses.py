@@ -99,13 +99,18 @@ def _kind_xkeys(answer: Answer) -> str:
     return AVATAR_XKEY
 
 
-def _edge_headers(response: HttpResponse, xkey: str) -> None:
-    response["Cache-Control"] = (
+def edge_cache_control() -> str:
+    """Browsers briefly, the edge for long (purged on change): also the public profile's."""
+    return (
         f"public, max-age={settings.AVATAR_BROWSER_MAX_AGE}, "
         f"s-maxage={settings.AVATAR_SHARED_MAX_AGE}, "
         f"stale-while-revalidate={settings.AVATAR_STALE_WHILE_REVALIDATE}, "
         f"stale-if-error={settings.AVATAR_STALE_IF_ERROR}"
     )
+
+
+def _edge_headers(response: HttpResponse, xkey: str) -> None:
+    response["Cache-Control"] = edge_cache_control()
     response["xkey"] = xkey
     response["Access-Control-Allow-Origin"] = "*"
     response["Timing-Allow-Origin"] = "*"

@@ -477,6 +477,10 @@ AVATAR_RENDITION_MEMORY_BYTES = env_int(
 # What hashes resolve to, remembered by each worker for at most a second (entries per process;
 # 0: none). See avatars/resolution.py.
 AVATAR_RESOLUTION_MEMORY_ENTRIES = env_int("AVATAR_RESOLUTION_MEMORY_ENTRIES", 10_000, minimum=0)
+# What hash or slug names answer as public profiles, kept the same way (entries per process; an
+# entry is about 2 kB for a typical public profile, 45 kB at most with every field full, a few
+# bytes for the unknown, most of the traffic). See profiles/selectors.py.
+PROFILE_RESOLUTION_MEMORY_ENTRIES = env_int("PROFILE_RESOLUTION_MEMORY_ENTRIES", 2_000, minimum=0)
 
 # Varnish nodes to purge, e.g. http://10.0.0.5:6081,http://10.0.0.6:6081
 VARNISH_NODES = env_list("VARNISH_NODES")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Final
+from urllib.parse import urlsplit
 
 SLUG_MIN: Final = 3
 SLUG_MAX: Final = 40
@@ -112,6 +113,25 @@ ID_IMAGE_EXTENSIONS: Final = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
 # The opaque public id: random digits, never the database key.
 PUBLIC_ID_DIGITS: Final = 12
+
+
+def service_label(service: str) -> str:
+    """What a page calls a service: its name, or Website for one this code does not know."""
+    return SERVICES.get(service, SERVICES["website"])[0]
+
+
+def url_host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def url_username(url: str) -> str:
+    """The account name an account URL shows: its first path segment without a leading @
+    (github.com/alice, mastodon.social/@alice, bsky.app/profile/alice is the exception), else
+    the host for a website."""
+    parts = [part for part in urlsplit(url).path.split("/") if part]
+    if parts[:1] == ["profile"] and len(parts) > 1:
+        parts = parts[1:]
+    return parts[0].removeprefix("@") if parts else url_host(url)
 
 
 def slug_key(slug: str) -> str:

@@ -4,20 +4,36 @@
 case the world must not tell apart (spec §1): unknown hash, unverified address, an address the
 owner did not choose to show the profile on, unpublished or hidden profile, disabled account.
 Callers build their answers only from the returned object, so no unpublished field can leak.
+
+Every private case costs the same: one query decides (the address or slug, joined to its
+account, profile and address choice, with every condition of §1 in its WHERE clause), and only
+a public profile is read further. So a private profile cannot be told from an unknown hash by
+the time its answer takes either (tests/profiles/test_privacy.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
 from avatars.contract import HASH_LENGTHS
 from avatars.models import Address, address_digests
+from avatars.resolution import cached_in
 from profiles import rules
 from profiles.models import AddressChoice, OldSlug, Profile
+from profiles.request import ProfileName
+
+# §1 as WHERE clauses. From an address: ...
+_SHOWN = Q(profile_choice__shows_profile=True) | Q(profile_choice__isnull=True, is_primary=True)
+# ... and from a profile (its account's side of the same rule).
+_PUBLIC = Q(published=True, hidden=False, user__is_active=True, slug__isnull=False) & ~Q(slug="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +47,18 @@ class PublicAccount:
     service: str
     url: str
     verified: bool
+
+    @property
+    def service_label(self) -> str:
+        return rules.service_label(self.service)
+
+    @property
+    def host(self) -> str:
+        return rules.url_host(self.url)
+
+    @property
+    def username(self) -> str:
+        return rules.url_username(self.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +93,26 @@ class PublicProfile:
     # Every key whose purge must drop this answer at the edge (profiles.freshness.profile_keys).
     keys: tuple[str, ...]
 
+    @property
+    def verified_accounts(self) -> tuple[PublicAccount, ...]:
+        return tuple(account for account in self.accounts if account.verified)
+
+    @property
+    def formatted_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def name(self) -> str:
+        """What a page calls the person: the display name, else the names, else the slug."""
+        return self.display_name or self.formatted_name or self.slug
+
+
+@dataclass(frozen=True, slots=True)
+class SlugRedirect:
+    """An old slug of a public profile: the answer is a redirect to `profile.slug`."""
+
+    profile: PublicProfile
+
 
 def shows_profile(address: Address, choice: AddressChoice | None) -> bool:
     """The rule of spec §1: verified, and chosen by the owner (default: the primary only)."""
@@ -78,63 +126,115 @@ def email_published(address: Address, choice: AddressChoice | None) -> bool:
 
 
 def profile_public(*, digest: str = "", slug: str = "") -> PublicProfile | None:
-    """The public profile behind a lower-case MD5/SHA-256 digest or a slug, or None."""
+    """The public profile behind a lower-case MD5/SHA-256 digest or a slug, or None.
+
+    One query for every None (the private cases and the unknown alike), more only once the
+    profile is known to be public."""
     if digest:
         if len(digest) not in HASH_LENGTHS:
             return None
         column = "md5" if len(digest) == 32 else "sha256"
         address = (
-            Address.objects.filter(**{column: digest}, verified_at__isnull=False)
-            .select_related("owner")
+            Address.objects.filter(
+                _SHOWN,
+                **{column: digest},
+                verified_at__isnull=False,
+                owner__is_active=True,
+                owner__profile__published=True,
+                owner__profile__hidden=False,
+                owner__profile__slug__isnull=False,
+            )
+            .exclude(owner__profile__slug="")
+            .select_related("owner__profile")
             .first()
         )
         if address is None:
             return None
-        profile = Profile.objects.filter(user_id=address.owner_id).first()
-        return _public(profile, requested=address)
+        return _public(address.owner.profile, requested=address)
     if slug:
-        profile = Profile.objects.filter(slug=slug.lower()).select_related("user").first()
-        return _public(profile, requested=None)
+        if not rules.SLUG_PATTERN.fullmatch(slug.lower()):
+            return None
+        profile = _public_profiles().filter(slug=slug.lower()).select_related("user").first()
+        return _public(profile, requested=None) if profile is not None else None
     return None
+
+
+def profile_resolve(name: ProfileName) -> PublicProfile | SlugRedirect | None:
+    """What a name answers, for every public answer: the profile, for an old slug a redirect
+    to it, else None. Each worker remembers it like a hash's resolution (avatars.resolution):
+    dropped when the name or any of the profile's keys is announced changed."""
+    if not name.key:
+        return None
+    return cached_in(
+        "profiles",
+        name.key,
+        lambda: _resolve(name),
+        tags=_answer_keys,
+        max_entries=settings.PROFILE_RESOLUTION_MEMORY_ENTRIES,
+    )
+
+
+def _resolve(name: ProfileName) -> PublicProfile | SlugRedirect | None:
+    if name.digest:
+        return profile_public(digest=name.digest)
+    found = profile_public(slug=name.slug)
+    if found is not None:
+        return found
+    moved = slug_redirect_profile(name.slug)
+    return SlugRedirect(moved) if moved is not None else None
+
+
+def _answer_keys(answer: PublicProfile | SlugRedirect | None) -> tuple[str, ...]:
+    if isinstance(answer, SlugRedirect):
+        return answer.profile.keys
+    return answer.keys if answer is not None else ()
 
 
 def slug_redirect(slug: str) -> str | None:
     """The current slug of a profile that used `slug` recently and is public now, or None."""
-    old = (
-        OldSlug.objects.filter(
-            slug=slug.lower(), retired_at__gt=timezone.now() - rules.OLD_SLUG_REDIRECT
+    found = slug_redirect_profile(slug)
+    return found.slug if found is not None else None
+
+
+def slug_redirect_profile(slug: str) -> PublicProfile | None:
+    """The public profile that used `slug` recently, or None: one query for every None."""
+    if not rules.SLUG_PATTERN.fullmatch(slug.lower()):
+        return None
+    profile = (
+        _public_profiles()
+        .filter(
+            old_slugs__slug=slug.lower(),
+            old_slugs__retired_at__gt=timezone.now() - rules.OLD_SLUG_REDIRECT,
         )
-        .select_related("profile")
+        .select_related("user")
         .first()
     )
-    if old is None or old.profile.slug is None:
-        return None
-    if profile_public(slug=old.profile.slug) is None:
-        return None
-    return old.profile.slug
+    return _public(profile, requested=None) if profile is not None else None
 
 
-def _public(profile: Profile | None, *, requested: Address | None) -> PublicProfile | None:
-    if profile is None or not profile.published or profile.hidden or not profile.slug:
-        return None
+def _public_profiles() -> Any:
+    """Profiles that are public and show on at least one address (a slug alone would have to
+    name an address the owner chose not to show)."""
+    shown = Address.objects.filter(_SHOWN, owner_id=OuterRef("user_id"), verified_at__isnull=False)
+    return Profile.objects.filter(_PUBLIC, Exists(shown))
+
+
+def _public(profile: Profile, *, requested: Address | None) -> PublicProfile | None:
+    """The rest of a profile the deciding query found public."""
     user = profile.user
-    if not user.is_active:
-        return None
     addresses = list(
         Address.objects.filter(owner_id=user.pk, verified_at__isnull=False)
-        .select_related("avatar")
+        .select_related("avatar", "profile_choice")
         .order_by("-is_primary", "email")
     )
-    choices = {c.address_id: c for c in AddressChoice.objects.filter(address__in=addresses)}
-    shown = [a for a in addresses if shows_profile(a, choices.get(a.pk))]
+    choices = {a.pk: _choice(a) for a in addresses}
+    shown = [a for a in addresses if shows_profile(a, choices[a.pk])]
     if requested is not None:
-        if requested.pk not in {a.pk for a in shown}:
-            return None
-        answering = next(a for a in shown if a.pk == requested.pk)
-    elif shown:
-        answering = shown[0]  # the primary address first, by the ordering above
+        answering = next((a for a in shown if a.pk == requested.pk), None)
     else:
-        # A slug alone would have to name an address the owner chose not to show.
+        answering = shown[0] if shown else None  # the primary address first, by the ordering
+    if answering is None or not profile.slug:
+        # Changed between the two reads: as private as it is now.
         return None
     return _built(profile, answering=answering, addresses=addresses, choices=choices)
 
@@ -144,7 +244,7 @@ def _built(
     *,
     answering: Address | None,
     addresses: list[Address],
-    choices: dict[int, AddressChoice],
+    choices: Mapping[int, AddressChoice | None],
 ) -> PublicProfile:
     user = profile.user
     avatar = answering.avatar if answering is not None else None
@@ -189,11 +289,21 @@ def _built(
 
 def profile_keys_of(profile: Profile, addresses: list[Address]) -> list[str]:
     """Both digests of every verified address of the account (not only those showing the
-    profile: a published email or a choice may change on any of them) and the slug's key."""
+    profile: a published email or a choice may change on any of them), the slug's key and
+    those of its old slugs: a redirect from one, or its 404, changes with the profile."""
     keys = [digest for a in addresses for digest in (a.md5, a.sha256)]
     if profile.slug:
         keys.append(rules.slug_key(profile.slug))
+    if profile.pk is not None:  # the owner's preview of a profile never saved has none
+        keys += [rules.slug_key(old) for old in profile.old_slugs.values_list("slug", flat=True)]
     return keys
+
+
+def _choice(address: Address) -> AddressChoice | None:
+    try:
+        return address.profile_choice
+    except AddressChoice.DoesNotExist:
+        return None
 
 
 # The owner's side: what the editor shows and checks.

@@ -1,6 +1,6 @@
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, re_path
 
-from profiles import pages
+from profiles import pages, views
 
 # The owner's pages, under /account/. Each URL name is its view's and its service's name.
 account_patterns: list[URLPattern] = [
@@ -31,6 +31,10 @@ account_patterns: list[URLPattern] = [
 ]
 
 # The public answers. Included last by gravatar/urls.py: `/<slug>` would shadow any later route.
-public_patterns: list[URLPattern] = []
+public_patterns: list[URLPattern] = [
+    re_path(r"^(?:api/)?v3/profiles/(?P<name>[^/]+)$", views.profile_v3, name="profile_v3"),
+    re_path(r"^(?P<name>[^/.]+)\.(?P<fmt>[^/.]+)$", views.profile_format, name="profile_format"),
+    re_path(r"^(?P<name>[^/.]+)$", views.profile_page, name="profile_page"),
+]
 
 urlpatterns = account_patterns + public_patterns

@@ -283,7 +283,7 @@ def _built(
         avatar_alt_text=avatar.alt_text if avatar is not None and not user.hide_avatar else "",
         registered_at=user.date_joined,
         updated_at=profile.updated_at or timezone.now(),
-        keys=tuple(profile_keys_of(profile, addresses)),
+        keys=tuple(profile_keys_of(profile, addresses)) if saved else (),
     )
 
 

@@ -82,3 +82,18 @@ def test_an_old_slug_redirects_for_a_while(published):
     assert slug_redirect("alice-old") == "alice"
     OldSlug.objects.filter(slug="alice-old").update(retired_at=timezone.now() - timedelta(days=31))
     assert slug_redirect("alice-old") is None
+
+
+def test_the_owners_preview_shows_the_profile_whatever_the_switch(personas):
+    from profiles.selectors import profile_preview
+
+    empty = profile_preview(user=personas.charlie)  # no profile, no address yet: nothing saved
+    assert (empty.slug, empty.links, empty.keys) == ("", (), ())
+    assert not Profile.objects.exists()
+    profile = Profile.objects.create(user=personas.alice, published=False, location="Oxford")
+    ProfileLink.objects.create(profile=profile, label="Blog", url="https://alice.example/")
+    Profile.objects.filter(pk=profile.pk).update(hidden=True)
+    preview = profile_preview(user=personas.alice)
+    assert (preview.location, [link.label for link in preview.links]) == ("Oxford", ["Blog"])
+    assert preview.address.sha256 == personas.alice_address.sha256
+    assert profile_public(digest=personas.alice_address.sha256) is None

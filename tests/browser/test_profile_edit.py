@@ -1,6 +1,7 @@
 """The profile editor in a real browser, phone-sized: fill the fields, add a link and an
 account, verify the account against a page on loopback that links back with rel="me", publish,
-and find it all in the preview; the live slug check; and the same editor without script."""
+and find it all in the preview and on the public page; the live slug check; and the same
+editor without script."""
 
 from __future__ import annotations
 
@@ -82,11 +83,18 @@ def test_fill_add_verify_publish_and_preview(new_page, site, person, page_server
     assert "I test <b>things</b>." in preview  # shown as text, never as markup
     assert page.locator("[data-preview] b").count() == 0
     assert page.is_visible("[data-published]:text('Published')")
-
-    public = profile_public(slug="edith")
-    assert public is not None and public.display_name == "Edith Editor"
-    assert [a.verified for a in public.accounts] == [True]
     assert ProfileAccount.objects.get().checked_at is not None
+
+    page.click(f"a[href='{site}/edith']")
+    page.wait_for_url("**/edith")
+    card = page.locator(".h-card")
+    assert card.locator(".p-name").inner_text() == "Edith Editor"
+    assert card.locator(".p-job-title").inner_text() == "Tester"
+    assert "I test <b>things</b>." in card.locator(".p-note").inner_text()
+    assert card.locator(".p-note b").count() == 0
+    assert card.locator(f"a.verified[rel=me][href='{me}']").count() == 1
+    assert card.locator("a[href='https://edith.example/blog']").inner_text() == "Blog"
+    assert page.locator(f"head link[rel=me][href='{me}']").count() == 1
 
 
 def test_the_live_check_says_taken_and_reserved_before_submitting(new_page, site, person):

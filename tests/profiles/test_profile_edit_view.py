@@ -175,3 +175,12 @@ def test_bad_text_says_why_and_changes_nothing(alice_client, personas, field, va
 def test_tabs_and_line_breaks_are_fine_in_about_me(alice_client, personas):
     alice_client.post(URL, form(about_me="a\tb\r\nc\rd"))
     assert Profile.objects.get(user=personas.alice).about_me == "a\tb\nc\nd"
+
+
+def test_a_slug_asked_for_before_it_was_claimed_answers_once_published(alice_client, client):
+    assert client.get("/edith").status_code == 404  # remembered by the worker as unknown
+    alice_client.post(URL, form(published=True, slug="edith", display_name="Edith"))
+    page = client.get("/edith")
+    assert page.status_code == 200 and "Edith" in page.content.decode()
+    alice_client.post(URL, form(published=False, slug="edith", display_name="Edith"))
+    assert client.get("/edith").status_code == 404

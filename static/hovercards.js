@@ -1,14 +1,15 @@
-// Profile cards for this service's avatars on other sites (README: Profiles → Hovercards).
+// Profile cards on this service's avatars in other sites (README: Profiles → Hovercards).
 "use strict";
 (() => {
 const doc = document;
+const html = doc.documentElement;
 const me = doc.currentScript;
 if (!me || window.avatarsHovercards || !window.AbortSignal?.timeout || !Element.prototype.attachShadow) return;
 window.avatarsHovercards = true;
 const ORIGIN = new URL(me.src, location.href).origin;
 // avatars/contract.py's HASH_PATTERN; an extension is split off.
 const AVATAR = /^\/avatar\/([0-9a-f]{32}|[0-9a-f]{64})(?:\.[a-z0-9]+)?$/i;
-const SHOW_DELAY = 250; // ms: a pointer passing over asks nothing
+const SHOW_DELAY = 250; // ms: a pointer passing by asks nothing
 const HIDE_DELAY = 300; // ms to move the pointer onto the card
 const TIMEOUT = 5000;
 const MAX_HASHES = 1000; // bounded memory on an endless feed
@@ -40,7 +41,7 @@ let hideTimer = 0;
 const host = doc.createElement("avatars-hovercard");
 host.id = ID;
 host.setAttribute("role", "dialog");
-// Inline !important: no rule of the page restyles or moves it.
+// Inline !important: no rule of the page restyles it.
 host.style.cssText = "all:initial!important;display:block!important;position:absolute!important;z-index:2147483647!important";
 const root = host.attachShadow({ mode: "open" });
 
@@ -71,7 +72,7 @@ const profileOf = (hash) => {
   return answer;
 };
 
-// An avatar in a link or button is reached through it; others get a tab stop until known
+// An avatar in a link or button is reached through it, others get a tab stop: until known
 // to show nothing.
 const unmark = (img) => {
   if (img !== doc.activeElement) return img.removeAttribute("tabindex"), img.removeAttribute(MARK);
@@ -156,7 +157,7 @@ const move = (x, y) => {
 // Below the avatar (or above), in the viewport, wherever the page puts (0, 0) of <body>.
 const place = (img) => {
   const at = img.getBoundingClientRect();
-  const { clientWidth, clientHeight } = doc.documentElement;
+  const { clientWidth, clientHeight } = html;
   move(0, 0);
   const zero = host.getBoundingClientRect();
   let y = at.bottom + 8;
@@ -179,7 +180,7 @@ const hide = () => {
   shown = null;
 };
 
-// Capture: a page stopping propagation still gets cards.
+// Capture phase: pages stopping propagation still get cards.
 const on = (type, listener) => doc.addEventListener(type, listener, true);
 const watched = (node) => node && [host, shown?.img, pending?.img].includes(node);
 on("mouseover", ({ target }) => {
@@ -224,11 +225,12 @@ addEventListener("resize", hide);
 // A visible focus on our tab stops, whatever the page resets.
 doc.head.append(make("style", { textContent: `[${MARK}]:focus-visible{outline:2px solid #0550ae}` }));
 
-scan(doc.documentElement);
+scan(html);
 new MutationObserver((records) => {
+  if (!shown?.img.isConnected) hide(); // its avatar left the page
   for (const record of records) {
     if (record.type === "attributes") mark(record.target);
     else for (const node of record.addedNodes) scan(node);
   }
-}).observe(doc.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["src"] });
+}).observe(html, { childList: true, subtree: true, attributes: true, attributeFilter: ["src"] });
 })();

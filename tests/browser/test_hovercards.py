@@ -38,13 +38,12 @@ def test_the_script_matches_hashes_with_the_contracts_pattern():
 
 
 @dataclass
-class Avatars:
-    """The hashes on the host page: one published profile, one private, and the page's URL."""
+class HostPage:
+    """The page's URL and its two hashes: a published profile and a private one."""
 
+    url: str
     published: str
     private: str
-    page: str
-    host: str
 
 
 @dataclass
@@ -116,7 +115,7 @@ def other_origin() -> Iterator[ImageServer]:
 
 
 @pytest.fixture
-def avatars(site, personas, published, private, other_origin) -> Avatars:
+def host_page(site, personas, published, private, other_origin) -> HostPage:
     """A site on another origin (another loopback port): its own CSS against the card, the
     avatars of this service (one in a clipping box, repeated later by the page's script with
     another extension and query), one of its own /avatar/ images, and the one script tag."""
@@ -151,11 +150,11 @@ def avatars(site, personas, published, private, other_origin) -> Avatars:
 </script>
 </body></html>"""
     page_url = other_origin.serve("/", html.encode(), **{"Content-Type": "text/html"})
-    return Avatars(published=alice, private=private.sha256, page=page_url, host=own_avatar)
+    return HostPage(url=page_url, published=alice, private=private.sha256)
 
 
 @pytest.fixture
-def watched_page(new_page, avatars) -> Iterator[tuple[Any, Watch]]:
+def watched_page(new_page, host_page) -> Iterator[tuple[Any, Watch]]:
     page = new_page()
     watch = Watch()
     page.on("request", watch.request)
@@ -164,7 +163,7 @@ def watched_page(new_page, avatars) -> Iterator[tuple[Any, Watch]]:
         lambda line: watch.console.append((line.type, line.text, line.location.get("url", ""))),
     )
     page.on("pageerror", lambda error: watch.errors.append(str(error)))
-    page.goto(avatars.page)
+    page.goto(host_page.url)
     # The script has run: it gave the avatar that is not in a link a tab stop.
     page.wait_for_selector("#alice[tabindex='0']")
     yield page, watch
@@ -207,7 +206,7 @@ def assert_alice_card(page, site: str) -> None:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_hover_shows_the_published_fields_once_per_hash_and_nothing_without_a_profile(
-    watched_page, avatars, site
+    watched_page, host_page, site
 ):
     page, watch = watched_page
     page.hover("#alice")
@@ -227,7 +226,7 @@ def test_hover_shows_the_published_fields_once_per_hash_and_nothing_without_a_pr
     page.mouse.move(0, 0)
     page.locator(CARD).wait_for(state="detached")
 
-    with page.expect_response(f"**/v3/profiles/{avatars.private}?source=hovercard") as answer:
+    with page.expect_response(f"**/v3/profiles/{host_page.private}?source=hovercard") as answer:
         page.hover("#carol")
     assert answer.value.status == 404
     # The script's decision: nothing to show, so the image loses its tab stop.
@@ -240,14 +239,14 @@ def test_hover_shows_the_published_fields_once_per_hash_and_nothing_without_a_pr
     assert page.locator("avatars-hovercard .name").inner_text() == NAME
 
     assert page.get_attribute("#own", "tabindex") is None
-    assert watch.asked == Counter({avatars.published: 1, avatars.private: 1})
-    assert watch.unexpected(site, avatars.private) == []
+    assert watch.asked == Counter({host_page.published: 1, host_page.private: 1})
+    assert watch.unexpected(site, host_page.private) == []
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_keyboard_focus_shows_the_card_its_links_follow_and_escape_hides_it(
-    watched_page, avatars, site
+    watched_page, host_page, site
 ):
     page, watch = watched_page
     page.focus("#before")
@@ -288,7 +287,7 @@ def test_keyboard_focus_shows_the_card_its_links_follow_and_escape_hides_it(
     assert page.evaluate("document.activeElement.id") == "alice"
 
     page.focus("#after")
-    with page.expect_response(f"**/v3/profiles/{avatars.private}?source=hovercard"):
+    with page.expect_response(f"**/v3/profiles/{host_page.private}?source=hovercard"):
         page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "carol"
     page.keyboard.press("Tab")  # nothing was shown; leaving, it loses its tab stop
@@ -298,8 +297,8 @@ def test_keyboard_focus_shows_the_card_its_links_follow_and_escape_hides_it(
     assert page.evaluate("document.activeElement.id") == "after"
     assert page.locator("avatars-hovercard").count() == 0
 
-    assert watch.asked == Counter({avatars.published: 1, avatars.private: 1})
-    assert watch.unexpected(site, avatars.private) == []
+    assert watch.asked == Counter({host_page.published: 1, host_page.private: 1})
+    assert watch.unexpected(site, host_page.private) == []
 
 
 @pytest.mark.browser

@@ -482,6 +482,11 @@ AVATAR_RESOLUTION_MEMORY_ENTRIES = env_int("AVATAR_RESOLUTION_MEMORY_ENTRIES", 1
 # bytes for the unknown, most of the traffic). See profiles/selectors.py.
 PROFILE_RESOLUTION_MEMORY_ENTRIES = env_int("PROFILE_RESOLUTION_MEMORY_ENTRIES", 2_000, minimum=0)
 
+# REST API v3 (profiles/ratelimit.py): requests per client address per window, counted in Redis
+# with REDIS_URL, else in the database; shared by every worker and node either way.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 100, minimum=1)
+API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 3600, minimum=1)
+
 # Varnish nodes to purge, e.g. http://10.0.0.5:6081,http://10.0.0.6:6081
 VARNISH_NODES = env_list("VARNISH_NODES")
 

@@ -114,3 +114,15 @@ class OldSlug(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+class RateCounter(models.Model):
+    """Requests of one client address to the REST API in the current window: the embedded
+    default's shared rate-limit store (profiles/ratelimit.py; with Redis, Redis is)."""
+
+    client = models.CharField(max_length=64, primary_key=True)
+    window_start = models.BigIntegerField(help_text="Unix time the window began.")
+    hits = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.client}: {self.hits} since {self.window_start}"

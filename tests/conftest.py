@@ -142,6 +142,14 @@ def _fresh_resolutions() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API's rate-limit windows last an hour in a Redis that outlives the test (and the
+    run): each test counts under its own prefix, from zero. (Without Redis the counters are
+    rows, rolled back with the test.)"""
+    monkeypatch.setattr("profiles.ratelimit.REDIS_PREFIX", f"ratelimit:test-{uuid.uuid4().hex}")
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     """Django's default hasher costs ~0.3 s per password by design; tests hash many."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

@@ -30,13 +30,11 @@ class ProfileName:
     def parse(cls, name: str, *, image_extension: bool = False) -> ProfileName:
         """`image_extension`: /v3/ ids may end in one (hovercards take them from <img src>)."""
         typed = name
-        if image_extension:
-            lowered = name.lower()
-            for extension in rules.ID_IMAGE_EXTENSIONS:
-                if lowered.endswith(extension):
-                    name = name[: -len(extension)]
-                    break
         lowered = name.lower()
+        if image_extension and "." in lowered:
+            stem, _, extension = lowered.rpartition(".")
+            if f".{extension}" in rules.ID_IMAGE_EXTENSIONS:
+                lowered = stem
         if _DIGEST.fullmatch(lowered):
             return cls(typed, digest=lowered)
         if rules.SLUG_PATTERN.fullmatch(lowered) and lowered not in rules.RESERVED_SLUGS:

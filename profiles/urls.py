@@ -33,6 +33,8 @@ account_patterns: list[URLPattern] = [
 # The public answers. Included last by gravatar/urls.py: `/<slug>` would shadow any later route.
 public_patterns: list[URLPattern] = [
     re_path(r"^(?:api/)?v3/profiles/(?P<name>[^/]+)$", views.profile_v3, name="profile_v3"),
+    re_path(r"^v3/openapi(?:\.json)?$", views.api_openapi, name="api_openapi"),
+    re_path(r"^(?:api/)?v3/(?P<rest>.*)$", views.api_not_found, name="api_not_found"),
     re_path(r"^(?P<name>[^/.]+)\.(?P<fmt>[^/.]+)$", views.profile_format, name="profile_format"),
     re_path(r"^(?P<name>[^/.]+)$", views.profile_page, name="profile_page"),
 ]

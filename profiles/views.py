@@ -9,6 +9,11 @@ and purged by `profile_served_changed` through their `xkey`.
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
@@ -16,10 +21,13 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
+from avatars.client_address import client_ip
 from avatars.request import size_param, size_query
 from avatars.responses import edge_cache_control
 from profiles import formats, rules
-from profiles.request import ProfileName
+from profiles.openapi import OPENAPI_XKEY, Parameter, Response, api_operation, openapi_json
+from profiles.ratelimit import quota_take
+from profiles.request import NO_PROFILE_XKEY, PROFILE_XKEY, ProfileName
 from profiles.selectors import PublicProfile, SlugRedirect, profile_resolve
 
 NOT_FOUND_TEMPLATE = "profiles/not_found.html"
@@ -98,6 +106,70 @@ def _legacy(
     return HttpResponse(body, content_type=formats.JSON_TYPE)
 
 
+# REST API v3 (§5) -------------------------------------------------------------------------
+
+PROFILE_ID = Parameter(
+    "id",
+    "path",
+    "The SHA-256 or MD5 of an address (any case) or a profile's slug; an image extension "
+    "on it (.jpg, .jpeg, .png, .gif, .webp, .avif) is ignored.",
+)
+NOT_FOUND = Response(
+    "No public profile has this id. Unknown and private profiles answer the same.", formats.Error
+)
+RATE_LIMITED = Response(
+    "Too many requests from this client address in this window.",
+    formats.Error,
+    headers=(("Retry-After", "Seconds until the window ends."),),
+)
+UNAUTHORIZED = Response(
+    "An Authorization header that is not a valid API key (no key is valid yet: public reads "
+    "need none).",
+    formats.Error,
+)
+
+
+def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Every /v3/ answer: counted against the client address's rate limit and reporting it,
+    refused (429) over it, refused (401) with an Authorization header that is no valid key,
+    and readable from any origin, rate-limit headers included."""
+
+    @functools.wraps(view)
+    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        quota = quota_take(client=client_ip(request))
+        if quota.exceeded:
+            response = _api_refusal(request, 429, formats.V3_RATE_LIMITED)
+            response["Retry-After"] = str(max(0, quota.reset - int(time.time())))
+        elif request.headers.get("Authorization", "").strip():
+            # API keys arrive with issue 13; until then no key is valid, and a client that
+            # sends one must learn that rather than silently get the public answer.
+            response = _api_refusal(request, 401, formats.V3_UNAUTHORIZED)
+            response["WWW-Authenticate"] = 'Bearer realm="api"'
+        else:
+            response = view(request, *args, **kwargs)
+        for header, value in quota.headers().items():
+            response[header] = value
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = ", ".join(quota.headers())
+        return response
+
+    return answer
+
+
+@api_operation(
+    path="/v3/profiles/{id}",
+    summary="A public profile",
+    description="Also served at /api/v3/profiles/{id}. No credentials needed.",
+    parameters=(PROFILE_ID,),
+    responses={
+        200: Response("The public profile.", formats.Profile),
+        401: UNAUTHORIZED,
+        404: NOT_FOUND,
+        429: RATE_LIMITED,
+    },
+    tags=("profiles",),
+)
+@api_view
 @require_safe
 @transaction.non_atomic_requests
 def profile_v3(request: HttpRequest, name: str) -> HttpResponse:
@@ -111,9 +183,49 @@ def profile_v3(request: HttpRequest, name: str) -> HttpResponse:
         )
         return _finish(request, response, asked.xkey)
     body = formats.v3_json(profile, settings.SITE_URL)
-    return _finish(
-        request, HttpResponse(body, content_type=formats.JSON_TYPE), _xkey(profile, asked)
+    response = HttpResponse(body, content_type=formats.JSON_TYPE)
+    return _finish(request, response, _xkey(profile, asked))
+
+
+@api_operation(
+    path="/v3/openapi",
+    summary="This document",
+    description="OpenAPI 3.1, generated from the code; also at /v3/openapi.json.",
+    responses={
+        200: Response("The OpenAPI document of everything under /v3/.", {"type": "object"}),
+        429: RATE_LIMITED,
+    },
+    tags=("meta",),
+)
+@api_view
+@require_safe
+@transaction.non_atomic_requests
+def api_openapi(request: HttpRequest) -> HttpResponse:
+    """GET /v3/openapi and /v3/openapi.json."""
+    response = HttpResponse(openapi_json(site=settings.SITE_URL), content_type=formats.JSON_TYPE)
+    return _finish(request, response, f"{OPENAPI_XKEY} {PROFILE_XKEY}")
+
+
+@api_view
+@transaction.non_atomic_requests
+def api_not_found(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other /v3/ path: a JSON 404 like the API's others, never the HTML page."""
+    response = HttpResponse(
+        formats.v3_error(formats.V3_NO_ROUTE), status=404, content_type=formats.JSON_TYPE
     )
+    return _finish(request, response, f"{NO_PROFILE_XKEY} {PROFILE_XKEY}")
+
+
+def _api_refusal(request: HttpRequest, status: int, error: tuple[str, str]) -> HttpResponse:
+    response = HttpResponse(formats.v3_error(error), status=status, content_type=formats.JSON_TYPE)
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    # Per client, never for the edge to keep.
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    if request.method == "HEAD":
+        response["Content-Length"] = str(len(response.content))
+        response.content = b""
+    return response
 
 
 def _legacy_not_found(callback: str | None) -> HttpResponse:

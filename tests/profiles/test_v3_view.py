@@ -158,3 +158,47 @@ def test_an_unknown_service_is_a_website(client, personas, alice_profile):
     accounts = body_of(client.get("/v3/profiles/alice"))["verified_accounts"]
     assert accounts[-1]["service_label"] == "Website"
     assert accounts[-1]["service_icon"].endswith("/website.svg")
+
+
+def test_every_answer_reports_the_rate_limit_readable_from_any_origin(client, alice_profile):
+    for path in ("/v3/profiles/alice", f"/v3/profiles/{'0' * 64}", "/api/v3/profiles/alice.png"):
+        response = client.get(path)
+        assert int(response["X-RateLimit-Limit"]) == 100  # settings.API_RATE_LIMIT's default
+        assert int(response["X-RateLimit-Remaining"]) < 100
+        assert int(response["X-RateLimit-Reset"]) > 0
+        exposed = {name.strip() for name in response["Access-Control-Expose-Headers"].split(",")}
+        assert exposed == {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+
+
+@pytest.mark.parametrize("authorization", ["Bearer abc", "Bearer ", "Basic Zm9vOmJhcg==", "x"])
+def test_an_authorization_header_that_is_no_valid_key_is_401(client, alice_profile, authorization):
+    """No API key exists before issue 13, so every one sent is invalid: a client must learn
+    that, not silently get the public answer as if it had not sent one."""
+    response = client.get("/v3/profiles/alice", HTTP_AUTHORIZATION=authorization)
+    assert body_of(response, 401) == {"error": "Invalid API key", "code": "invalid_api_key"}
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response["Cache-Control"] == "no-store"
+    assert "X-RateLimit-Remaining" in response
+    # The same for a name without a profile: nothing is looked up first.
+    unknown = client.get(f"/v3/profiles/{'0' * 64}", HTTP_AUTHORIZATION=authorization)
+    assert (unknown.status_code, unknown.content) == (401, response.content)
+
+
+def test_an_empty_authorization_header_is_no_key(client, alice_profile):
+    assert client.get("/v3/profiles/alice", HTTP_AUTHORIZATION="").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/v3/", "/v3/nothing", "/v3/profiles/", "/api/v3/x/y", "/v3/me"])
+def test_other_v3_paths_are_a_json_404(client, path):
+    response = client.get(path)
+    assert body_of(response, 404) == {"error": "Not found", "code": "not_found"}
+    assert "X-RateLimit-Limit" in response
+
+
+def test_head_and_other_methods(client, alice_profile):
+    get, head = client.get("/v3/profiles/alice"), client.head("/v3/profiles/alice")
+    assert (head.status_code, head.content) == (200, b"")
+    assert head["Content-Length"] == str(len(get.content))
+    refused = client.post("/v3/profiles/alice")
+    assert refused.status_code == 405
+    assert "X-RateLimit-Limit" in refused

@@ -67,6 +67,7 @@ bench: system-packages $(VENV)/.dev-installed
 	$(BIN)/python bench/varnish_bench.py
 	$(BIN)/python bench/bench_shared_cache.py
 	$(BIN)/python bench/bench_uploads.py
+	$(BIN)/python bench/bench_profiles.py
 
 clean:
 	rm -rf $(VENV) var

@@ -1,5 +1,7 @@
 """The app's URLs plus /bench/bare: the cheapest Django view answering the same bytes as a
-cached s=80 avatar, through the same middleware; the baseline every scenario is compared to."""
+cached s=80 avatar, through the same middleware; the baseline every scenario is compared to.
+/bench/bare/<name> does the same for the JSON answers of bench/bench_profiles.py (the files
+it writes into BENCH_BARE_DIR)."""
 
 from __future__ import annotations
 
@@ -22,4 +24,21 @@ def bare(request: HttpRequest) -> HttpResponse:
     return HttpResponse(_body(), content_type="image/jpeg")
 
 
-urlpatterns = [path("bench/bare", bare), *app_urlpatterns]
+@cache
+def _named_body(name: str) -> bytes:
+    folder = Path(os.environ["BENCH_BARE_DIR"])
+    path = folder / name
+    if path.parent != folder:
+        raise ValueError(name)
+    return path.read_bytes()
+
+
+def bare_named(request: HttpRequest, name: str) -> HttpResponse:
+    return HttpResponse(_named_body(name), content_type="application/json")
+
+
+urlpatterns = [
+    path("bench/bare", bare),
+    path("bench/bare/<str:name>", bare_named),
+    *app_urlpatterns,
+]

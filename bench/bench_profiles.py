@@ -132,8 +132,10 @@ def main() -> None:
                     runs = _rounds(wrk, urls, tmp, options)
                 except BenchFailed as failure:
                     sys.exit(f"bench failed: {failure}")
-        paths = {name: url.split("/", 3)[3] for name, url in urls.items() if name != "v3_db"}
-        queries = _queries(env, tmp, paths)
+            print("Database queries per request ...", flush=True)
+            paths = {name: "/" + url.split("/", 3)[3] for name, url in urls.items()}
+            queries = _queries(with_redis, tmp, {n: p for n, p in paths.items() if n != "v3_db"})
+            queries |= _queries(env, tmp, {"v3_db": paths["v3_db"]})
     summary = _summarise(runs, options, queries)
     summary["wall_seconds"] = round(time.monotonic() - started, 1)
     summary["hardware"]["load_average_before"] = [round(x, 2) for x in load_before]
@@ -222,8 +224,7 @@ def _rounds(wrk: str, urls: dict[str, str], tmp: Path, options: argparse.Namespa
 
 def _queries(env: dict[str, str], tmp: Path, paths: dict[str, str]) -> dict[str, float]:
     spec = {
-        name: {"warm": [f"/{path}"], "measure": [f"/{path}"] * QUERY_SAMPLE}
-        for name, path in paths.items()
+        name: {"warm": [path], "measure": [path] * QUERY_SAMPLE} for name, path in paths.items()
     }
     (tmp / "queries.json").write_text(json.dumps(spec))
     counted = subprocess.run(

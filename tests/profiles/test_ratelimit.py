@@ -9,14 +9,16 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
+import redis
 
 from avatars.responses import edge_cache_control
 from profiles import ratelimit
 from profiles.models import RateCounter
-from tests.avatars.test_resolution import RedisServer
+from tests.avatars.test_resolution import RedisServer, until
 from tests.postgres import AppProcess, app_env, manage
 
 pytestmark = pytest.mark.django_db
@@ -136,15 +138,14 @@ def test_a_frozen_redis_fails_open_within_its_timeout_and_says_so(
     settings.API_RATE_LIMIT = 3
     settings.REDIS_TIMEOUT_MS = 200
     settings.REDIS_URL = f"redis://127.0.0.1:{frozen_listener.getsockname()[1]}/0"
-    monkeypatch.setattr(ratelimit, "_breaker", ratelimit._Breaker())
     asked = []
-    real_redis = ratelimit._redis
+    real_send = ratelimit._Redis._send
 
-    def redis_counted():
+    def send_counted(self, *args, **kwargs):
         asked.append(1)
-        return real_redis()
+        return real_send(self, *args, **kwargs)
 
-    monkeypatch.setattr(ratelimit, "_redis", redis_counted)
+    monkeypatch.setattr(ratelimit._Redis, "_send", send_counted)
     with caplog.at_level(logging.WARNING, logger="profiles.ratelimit"):
         started = time.monotonic()
         first = client.get(f"/v3/profiles/{UNKNOWN}")
@@ -158,7 +159,7 @@ def test_a_frozen_redis_fails_open_within_its_timeout_and_says_so(
     lines = [r for r in caplog.records if r.name == "profiles.ratelimit"]
     assert len(lines) == 1 and "not counted" in lines[0].getMessage()
     # Once the interval is over, the store is tried again (and, still frozen, skipped again).
-    ratelimit._breaker.down_until = 0.0
+    ratelimit._store(settings.REDIS_URL).breaker.down_until = 0.0
     client.get(f"/v3/profiles/{UNKNOWN}")
     assert len(asked) == 2
 
@@ -200,13 +201,60 @@ def test_two_workers_share_the_embedded_defaults_count(app_database, tmp_path):
 
 
 def test_two_nodes_share_the_count_through_redis(app_database, tmp_path):
+    """A client's first request on a node waits for Redis; later ones are counted on the node
+    and sent in the background, so each node learns the other's hits with its own next
+    reply: alternating between two nodes, one request gets past the limit (the N - 1 of
+    profiles/ratelimit.py), never more, and then both refuse."""
     server = RedisServer()
     env = {**app_database, "REDIS_URL": server.url}
     nodes = [AppProcess(env, tmp_path / f"node{n}.log", workers=1).start() for n in (1, 2)]
+    store = redis.Redis(host="127.0.0.1", port=server.port, db=3, socket_timeout=2)
     try:
-        answers = [_get(nodes[n % 2], f"/v3/profiles/{UNKNOWN}") for n in range(7)]
+        answers = []
+        for number in range(10):
+            answers.append(_get(nodes[number % 2], f"/v3/profiles/{UNKNOWN}")[0])
+            # Each node's background batch reaches Redis before the next request.
+            until(partial(_counted_is, store, number + 1), "the hit was sent to Redis")
     finally:
         for node in nodes:
             node.stop()
         server.stop()
-    assert answers == [(404, 5), (404, 4), (404, 3), (404, 2), (404, 1), (404, 0), (429, 0)]
+    assert answers == [404] * 7 + [429] * 3
+
+
+def _counted(store: redis.Redis) -> int:
+    """Every hit this test's own Redis holds (one client, one window): what was sent, under
+    whichever prefix (the app processes use the real one, this process the test's)."""
+    keys = store.keys("ratelimit:*")
+    assert isinstance(keys, list)  # the synchronous client's reply
+    values = store.mget(keys) if keys else []
+    assert isinstance(values, list)
+    return sum(int(value) for value in values)
+
+
+def _counted_is(store: redis.Redis, expected: int) -> bool:
+    return _counted(store) == expected
+
+
+def test_a_hot_client_costs_no_round_trip(settings, monkeypatch):
+    """After its first request in a process, a client's hits are counted here and sent in
+    batches: the answers stay exact in one process, and Redis ends with every hit."""
+    server = RedisServer()
+    settings.REDIS_URL = server.url
+    settings.API_RATE_LIMIT = 1000
+    sent = []
+    real_send = ratelimit._Redis._send
+
+    def send_counted(self, batch, *args, **kwargs):
+        sent.append(sum(batch.values()))
+        return real_send(self, batch, *args, **kwargs)
+
+    monkeypatch.setattr(ratelimit._Redis, "_send", send_counted)
+    try:
+        remaining = [ratelimit.quota_take(client="192.0.2.77").remaining for _ in range(200)]
+        assert remaining == list(range(999, 799, -1))
+        store = redis.Redis(host="127.0.0.1", port=server.port, db=3, socket_timeout=2)
+        until(partial(_counted_is, store, 200), "every hit reached Redis")
+        assert len(sent) < 50, f"{len(sent)} round trips for 200 hits"
+    finally:
+        server.stop()

@@ -53,9 +53,7 @@ def _editor(request: HttpRequest, user: User, **bound: Any) -> HttpResponse:
         "addresses_form": forms.AddressChoicesForm(addresses=addresses),
         **bound,
         "links": links,
-        "accounts": [
-            (account, rules.SERVICES.get(account.service, ("Website",))[0]) for account in accounts
-        ],
+        "accounts": [(account, rules.service_label(account.service)) for account in accounts],
         "addresses": [
             (
                 address,
@@ -106,9 +104,9 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 def profile_slug_check(request: HttpRequest) -> HttpResponse:
     """The editor's live check as you type: {"slug", "status", "message"}. The server checks
     again on submit; this only saves a round trip through the form."""
-    answer = selectors.profile_slug_check(
-        slug=request.GET.get("slug", "")[: rules.SLUG_MAX * 4], user=_authenticated(request)
-    )
+    # Anything longer than a slug is refused as too long; no need to carry megabytes to say so.
+    typed = request.GET.get("slug", "")[: rules.SLUG_MAX + 1]
+    answer = selectors.profile_slug_check(slug=typed, user=_authenticated(request))
     response = JsonResponse(
         {"slug": answer.slug, "status": answer.status, "message": answer.message}
     )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("avatars.urls")),
     path("", include("accounts.urls")),
+    path("", include("api.urls")),
     # Last: the public profile page answers any other first segment (`/<slug>`).
     path("", include("profiles.urls")),
 ]

@@ -69,6 +69,10 @@ class UploadRejected(ValueError):
     """The upload cannot become an avatar; the message is written for the person uploading."""
 
 
+class UploadTooLarge(UploadRejected):
+    """Over the byte or pixel limit: the API answers 413 for these, 400 for the others."""
+
+
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -112,7 +116,7 @@ def _opened(data: bytes, limits: Limits) -> Image.Image:
     if not data:
         raise UploadRejected("The file is empty.")
     if len(data) > limits.max_bytes:
-        raise UploadRejected(
+        raise UploadTooLarge(
             f"The file is {len(data) / 1_048_576:.1f} MB; the limit is "
             f"{limits.max_bytes / 1_048_576:.0f} MB."
         )
@@ -122,7 +126,7 @@ def _opened(data: bytes, limits: Limits) -> Image.Image:
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own guard fires on the header alone, before our finer limit below could.
-        raise UploadRejected(
+        raise UploadTooLarge(
             "The image's dimensions are far too large; the limit is "
             f"{limits.max_pixels / 1_000_000:.0f} megapixels."
         ) from None
@@ -139,7 +143,7 @@ def _opened(data: bytes, limits: Limits) -> Image.Image:
         raise UploadRejected(f"{image.format} images are not accepted. {FORMATS_HINT}")
     width, height = image.size
     if width * height > limits.max_pixels:
-        raise UploadRejected(
+        raise UploadTooLarge(
             f"The image is {width} x {height} pixels; the limit is "
             f"{limits.max_pixels / 1_000_000:.0f} megapixels."
         )

@@ -1,0 +1,42 @@
+"""The scopes of spec §6, one home for their names and for what the consent page says of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oauth2_provider.scopes import BaseScopes
+
+PROFILE_READ = "profile:read"
+PROFILE_MANAGE = "profile:manage"
+AVATARS_MANAGE = "avatars:manage"
+
+# What a person is told an app, or a token, may do with each scope (the consent page).
+DESCRIPTIONS = {
+    PROFILE_READ: "Read your profile and your addresses' avatars",
+    PROFILE_MANAGE: "Change your profile",
+    AVATARS_MANAGE: "Upload, change, delete and choose your avatars",
+}
+ALL = tuple(DESCRIPTIONS)
+
+
+def describe(scopes: str | list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    names = scopes.split() if isinstance(scopes, str) else list(scopes)
+    return [(name, DESCRIPTIONS[name]) for name in ALL if name in names]
+
+
+class ApiScopes(BaseScopes):  # type: ignore[misc]
+    """django-oauth-toolkit's scopes, from the constants above. An app asking for no scope
+    gets read access only."""
+
+    def get_all_scopes(self) -> dict[str, str]:
+        return dict(DESCRIPTIONS)
+
+    def get_available_scopes(
+        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        return list(ALL)
+
+    def get_default_scopes(
+        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        return [PROFILE_READ]

@@ -46,9 +46,7 @@ def principal_for(token: str) -> Principal | None:
     checksum = tokens.checksum(token)
     now = timezone.now()
     if token.startswith(tokens.PERSONAL_PREFIX):
-        personal = (
-            PersonalToken.objects.filter(checksum=checksum).select_related("owner").first()
-        )
+        personal = PersonalToken.objects.filter(checksum=checksum).select_related("owner").first()
         if personal is None or (personal.expires_at is not None and personal.expires_at <= now):
             return None
         user, scopes = personal.owner, personal.scopes

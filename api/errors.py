@@ -9,7 +9,6 @@ from typing import Final
 
 from django.http import HttpResponse
 
-
 Error = tuple[str, str]
 
 UNAUTHORIZED: Final = ("You are not authorized to perform this action", "unauthorized")
@@ -55,5 +54,3 @@ def insufficient_scope(needed: str) -> HttpResponse:
 
 def bad_request(code: str, message: str) -> HttpResponse:
     return error_response(400, (message, code))
-
-

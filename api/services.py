@@ -57,7 +57,9 @@ def personal_token_revoke(*, token: PersonalToken) -> None:
 
 def site_key_create(*, owner: User, name: str) -> tuple[SiteKey, str]:
     secret = tokens.new_secret(tokens.SITE_KEY_PREFIX)
-    key = SiteKey(owner=owner, name=name, checksum=tokens.checksum(secret), hint=tokens.hint(secret))
+    key = SiteKey(
+        owner=owner, name=name, checksum=tokens.checksum(secret), hint=tokens.hint(secret)
+    )
     key.full_clean()
     key.save()
     return key, secret
@@ -118,9 +120,11 @@ def authorized_applications(*, user: User) -> list[tuple[AbstractApplication, st
     ):
         entry = held.setdefault(token.application_id, (token.application, set()))
         entry[1].update(token.scope.split())
-    for refresh in get_refresh_token_model().objects.filter(
-        user=user, revoked__isnull=True
-    ).select_related("application"):
+    for refresh in (
+        get_refresh_token_model()
+        .objects.filter(user=user, revoked__isnull=True)
+        .select_related("application")
+    ):
         held.setdefault(refresh.application_id, (refresh.application, set()))
     return [
         (application, " ".join(name for name in scopes.ALL if name in names))

@@ -15,9 +15,7 @@ oauth_patterns: list[URLPattern] = [
 me_patterns: list[URLPattern] = [
     re_path(r"^(?:api/)?v3/me/profile$", views.me_profile, name="me_profile"),
     re_path(r"^(?:api/)?v3/me/avatars$", views.me_avatars, name="me_avatars"),
-    re_path(
-        r"^(?:api/)?v3/me/avatars/(?P<image_id>[^/]+)$", views.me_avatar, name="me_avatar"
-    ),
+    re_path(r"^(?:api/)?v3/me/avatars/(?P<image_id>[^/]+)$", views.me_avatar, name="me_avatar"),
     re_path(
         r"^(?:api/)?v3/me/avatars/(?P<image_id>[^/]+)/email$",
         views.me_avatar_email,
@@ -35,9 +33,7 @@ account_patterns: list[URLPattern] = [
     path("account/apps/", pages.api_apps, name="api_apps"),
     path("account/apps/register/", pages.application_register, name="application_register"),
     path("account/apps/<int:pk>/delete/", pages.application_delete, name="application_delete"),
-    path(
-        "account/apps/<int:pk>/revoke/", pages.authorization_revoke, name="authorization_revoke"
-    ),
+    path("account/apps/<int:pk>/revoke/", pages.authorization_revoke, name="authorization_revoke"),
     path("account/tokens/", pages.api_tokens, name="api_tokens"),
     path("account/tokens/create/", pages.personal_token_create, name="personal_token_create"),
     path(

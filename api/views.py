@@ -5,8 +5,6 @@ apply unchanged) and answers JSON; api/http.py holds the shared policy (token, s
 
 from __future__ import annotations
 
-
-
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -113,7 +111,7 @@ def _flag(request: HttpRequest, name: str) -> bool | None:
 
 
 def me_avatars_upload(request: HttpRequest, principal: Principal) -> HttpResponse:
-    if not request.content_type.startswith("multipart/form-data"):
+    if not (request.content_type or "").startswith("multipart/form-data"):
         raise BadRequest("Send the image as multipart/form-data, in the field image.")
     upload: UploadedFile | None = request.FILES.get("image")
     if upload is None:
@@ -257,5 +255,3 @@ def api_image(request: HttpRequest, image_id: str) -> HttpResponse:
     response["Cache-Control"] = "private, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
     return response
-
-

@@ -538,5 +538,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # oauthlib and django-oauth-toolkit log codes, tokens and secrets at DEBUG and INFO;
+        # never below WARNING, whatever LOG_LEVEL says (tests/api/test_secrets.py).
+        "oauthlib": {"level": "WARNING"},
+        "oauth2_provider": {"level": "WARNING"},
+    },
 }

@@ -1,6 +1,7 @@
-"""The apps depend on each other in one direction: accounts ← avatars ← profiles. accounts
-knows people and signing in; avatars knows addresses, images and what a hash serves; profiles
-knows what an account publishes behind its hashes."""
+"""The apps depend on each other in one direction: accounts ← avatars ← profiles ← api.
+accounts knows people and signing in; avatars knows addresses, images and what a hash serves;
+profiles knows what an account publishes behind its hashes; api knows apps, tokens and keys,
+and acts through the others' services."""
 
 from __future__ import annotations
 
@@ -47,3 +48,14 @@ def test_avatars_does_import_accounts_so_the_direction_is_one_way():
 
 def test_no_accounts_or_avatars_module_imports_profiles():
     assert imports_of_app("accounts", "profiles") + imports_of_app("avatars", "profiles") == []
+
+
+def test_no_accounts_avatars_or_profiles_module_imports_api():
+    assert [
+        found for app in ("accounts", "avatars", "profiles") for found in imports_of_app(app, "api")
+    ] == []
+
+
+def test_api_does_import_profiles_and_avatars():
+    assert imports_of_app("api", "profiles") != []
+    assert imports_of_app("api", "avatars") != []

@@ -75,7 +75,7 @@ class OAuthApp:
             data["client_secret"] = self.secret
         return client.post("/oauth/token/", data)
 
-    def tokens(self, browser: Client, client: Client, *, scope: str = ALL_SCOPES) -> dict:
+    def tokens(self, browser: Client, client: Client, *, scope: str = ALL_SCOPES) -> dict[str, Any]:
         verifier, challenge = pkce_pair()
         response = self.exchange(client, self.code(browser, challenge, scope=scope), verifier)
         assert response.status_code == 200, response.content

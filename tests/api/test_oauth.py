@@ -32,7 +32,7 @@ def test_consent_page_names_the_app_and_each_scope(public_app, alice_browser):
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Allow <span class=\"app-name\">Photo App</span>" in page
+    assert 'Allow <span class="app-name">Photo App</span>' in page
     assert "Read your profile and your addresses&#x27; avatars" in page
     assert "Upload, change, delete and choose your avatars" in page
     assert "Change your profile" not in page

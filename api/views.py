@@ -5,9 +5,13 @@ apply unchanged) and answers JSON; api/http.py holds the shared policy (token, s
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
@@ -20,7 +24,9 @@ from api.services import image_ids_of
 from avatars import services as avatar_services
 from avatars.imaging import decode, encode
 from avatars.models import Address, Avatar, ModerationState, Rating
-from profiles.models import Profile
+from profiles import services as profile_services
+from profiles.models import Profile, ProfileLink
+from profiles.services import ProfileFields
 
 # The ratings as the API spells them (upper case), mapped to the contract's.
 API_RATINGS = {rating.upper(): rating for rating in Rating.values}
@@ -80,7 +86,73 @@ def me_profile_read(request: HttpRequest, principal: Principal) -> HttpResponse:
     return json_response(representations.profile_json(user, profile, primary))
 
 
-me_profile = api_operation(methods={"GET": (me_profile_read, scopes.PROFILE_READ)})
+def _text(body: dict[str, Any], name: str, current: str) -> str:
+    value = body.get(name, current)
+    if not isinstance(value, str):
+        raise BadRequest(f'{name} must be a string ("" unsets it).')
+    return value
+
+
+def _links(body: dict[str, Any]) -> list[tuple[str, str]] | None:
+    if "links" not in body:
+        return None
+    links = body["links"]
+    if not isinstance(links, list) or not all(
+        isinstance(link, dict)
+        and set(link) <= {"label", "url"}
+        and isinstance(link.get("url"), str)
+        and isinstance(link.get("label", ""), str)
+        for link in links
+    ):
+        raise BadRequest('links must be a list of {"label": "...", "url": "https://..."}.')
+    return [(link.get("label", ""), link["url"]) for link in links]
+
+
+def me_profile_edit(request: HttpRequest, principal: Principal) -> HttpResponse:
+    """Change the fields sent, keep the others; `""` unsets one, `links` replaces them all.
+    Through the profile editor's services: the same checks and words, the same purges."""
+    body = json_body(request)
+    unknown = set(body) - {"display_name", "links", *representations.PROFILE_FIELDS}
+    if unknown:
+        raise BadRequest(f"Unknown or read-only field(s): {', '.join(sorted(unknown))}.")
+    user = principal.user
+    profile = Profile.objects.filter(user=user).first()
+    current = {
+        name: getattr(profile, column) if profile is not None else ""
+        for name, column in representations.PROFILE_FIELDS.items()
+    }
+    texts = {name: _text(body, name, value) for name, value in current.items()}
+    links = _links(body)
+    fields = ProfileFields(
+        **{column: texts[name] for name, column in representations.PROFILE_FIELDS.items()}
+    )
+    try:
+        with transaction.atomic():
+            profile_services.profile_edit(
+                user=user,
+                fields=fields,
+                slug=profile.slug or "" if profile is not None else "",
+                published=profile.published if profile is not None else False,
+                display_name=_text(body, "display_name", user.display_name),
+                display_name_public=user.display_name_public,
+                hide_avatar=user.hide_avatar,
+            )
+            if links is not None:
+                for link in ProfileLink.objects.filter(profile__user=user):
+                    profile_services.profile_link_remove(link=link)
+                for label, url in links:
+                    profile_services.profile_link_add(user=user, label=label, url=url)
+    except ValidationError as error:
+        raise BadRequest(" ".join(error.messages)) from None
+    return me_profile_read(request, principal)
+
+
+me_profile = api_operation(
+    methods={
+        "GET": (me_profile_read, scopes.PROFILE_READ),
+        "PATCH": (me_profile_edit, scopes.PROFILE_MANAGE),
+    }
+)
 
 
 # Avatars

@@ -14,6 +14,7 @@ from api.models import ImageHandle
 from api.services import image_ids_of
 from avatars.models import Address, Avatar, ModerationState
 from avatars.services import address_confirm
+from profiles.models import Profile
 from tests.api.conftest import bearer, personal_token
 from tests.conftest import FIXTURES, decode, image_bytes
 
@@ -146,6 +147,81 @@ def test_profile_read_shows_the_owner_their_profile(client, personas, alice_toke
     assert body["avatar_url"] == f"http://127.0.0.1:8000/avatar/{personas.alice_address.sha256}"
     assert body["published"] is False
     assert body["links"] == [] and body["description"] == ""
+
+
+def test_profile_edit_changes_the_fields_sent_and_keeps_the_others(client, personas):
+    token = personal_token(personas.alice, "profile:read profile:manage")
+    response = patch(
+        client,
+        "/v3/me/profile",
+        token,
+        {"display_name": "Alice", "location": "Lisbon", "job_title": "Pilot"},
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["location"] == "Lisbon"
+    body = patch(client, "/v3/me/profile", token, {"job_title": "", "description": "Hi"}).json()
+    assert (body["display_name"], body["location"], body["job_title"], body["description"]) == (
+        "Alice",
+        "Lisbon",
+        "",
+        "Hi",
+    )
+    profile = Profile.objects.get(user=personas.alice)
+    assert (profile.location, profile.about_me) == ("Lisbon", "Hi")
+
+
+def test_profile_edit_replaces_links(client, personas):
+    token = personal_token(personas.alice, "profile:manage profile:read")
+    links = [{"label": "Blog", "url": "https://blog.example"}, {"url": "https://b.example/x"}]
+    body = patch(client, "/v3/me/profile", token, {"links": links}).json()
+    assert body["links"] == [
+        {"label": "Blog", "url": "https://blog.example"},
+        {"label": "b.example", "url": "https://b.example/x"},
+    ]
+    body = patch(client, "/v3/me/profile", token, {"links": []}).json()
+    assert body["links"] == []
+
+
+def test_a_published_profiles_edit_purges_its_hashes(client, personas, queued_purges):
+    Profile.objects.create(user=personas.alice, slug="alice", published=True)
+    token = personal_token(personas.alice, "profile:manage")
+    assert patch(client, "/v3/me/profile", token, {"location": "Porto"}).status_code == 200
+    assert personas.alice_address.sha256 in queued_purges()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"location": "x" * 101},
+        {"background_color": "red"},
+        {"location": 5},
+        {"slug": "alice"},
+        {"links": [{"url": "javascript:alert(1)"}]},
+        {"links": [{"url": f"https://e.example/{n}"} for n in range(11)]},
+        {"links": "https://e.example"},
+    ],
+)
+def test_a_bad_profile_edit_is_400_and_changes_nothing(client, personas, body):
+    token = personal_token(personas.alice, "profile:manage")
+    patch(
+        client,
+        "/v3/me/profile",
+        token,
+        {"location": "Lisbon", "links": [{"url": "https://a.example"}]},
+    )
+    response = patch(client, "/v3/me/profile", token, {"job_title": "Pilot", **body})
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid_request"
+    profile = Profile.objects.get(user=personas.alice)
+    assert (profile.location, profile.job_title) == ("Lisbon", "")
+    assert [link.url for link in profile.links.all()] == ["https://a.example"]
+
+
+def test_profile_edit_needs_profile_manage(client, personas, alice_token):
+    token = personal_token(personas.alice, "profile:read avatars:manage")
+    response = patch(client, "/v3/me/profile", token, {"location": "x"})
+    assert response.status_code == 403
+    assert not Profile.objects.filter(user=personas.alice, location="x").exists()
 
 
 # Avatars

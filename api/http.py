@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Concatenate
 
@@ -26,18 +27,56 @@ class BadRequest(ValueError):
         self.code = code
 
 
-def api_operation(*, methods: dict[str, tuple[Handler, str]]) -> View:
-    """One URL of /v3/me/: each method maps to its handler and the scope it needs."""
+@dataclass(frozen=True)
+class Param:
+    """A query parameter, as the OpenAPI document describes it."""
+
+    name: str
+    description: str
+    required: bool = False
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method of one URL: its handler, the scope it needs, and what api/openapi.py says
+    of it (the names are components of that document)."""
+
+    handler: Handler
+    scope: str
+    summary: str
+    status: int = 200
+    response: str | None = None
+    response_is_list: bool = False
+    body: str | None = None
+    multipart: bool = False
+    query: tuple[Param, ...] = ()
+    errors: tuple[int, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.handler.__name__
+
+
+# Every operation of /v3/me/, by OpenAPI path template and method, in the order declared.
+OPERATIONS: dict[str, dict[str, Operation]] = {}
+
+
+def api_operation(path: str, **methods: Operation) -> View:
+    """One URL of /v3/me/ (`path` as the OpenAPI document spells it): each method maps to its
+    operation."""
+    OPERATIONS[path] = {method.lower(): operation for method, operation in methods.items()}
 
     @csrf_exempt
-    @wraps(next(iter(methods.values()))[0])
+    @wraps(next(iter(methods.values())).handler)
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         method = request.method or ""
         if method not in methods:
             response = errors.error_response(405, errors.METHOD_NOT_ALLOWED)
             response["Allow"] = ", ".join(methods)
             return response
-        handler, scope = methods[method]
+        operation = methods[method]
+        handler, scope = operation.handler, operation.scope
         token = bearer_token(request)
         principal = principal_for(token) if token else None
         if principal is None:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 
 from api import errors, representations, scopes
 from api.auth import Principal
-from api.http import BadRequest, api_operation, json_body, json_response
+from api.http import BadRequest, Operation, Param, api_operation, json_body, json_response
 from api.models import ImageHandle
 from api.services import image_ids_of
 from avatars import services as avatar_services
@@ -148,10 +148,21 @@ def me_profile_edit(request: HttpRequest, principal: Principal) -> HttpResponse:
 
 
 me_profile = api_operation(
-    methods={
-        "GET": (me_profile_read, scopes.PROFILE_READ),
-        "PATCH": (me_profile_edit, scopes.PROFILE_MANAGE),
-    }
+    "/v3/me/profile",
+    GET=Operation(
+        me_profile_read,
+        scopes.PROFILE_READ,
+        "The signed-in person's profile, published or not",
+        response="MeProfile",
+    ),
+    PATCH=Operation(
+        me_profile_edit,
+        scopes.PROFILE_MANAGE,
+        'Change the fields sent ("" unsets one; links replaces them all)',
+        response="MeProfile",
+        body="MeProfileEdit",
+        errors=(400,),
+    ),
 )
 
 
@@ -222,11 +233,40 @@ def me_avatars_upload(request: HttpRequest, principal: Principal) -> HttpRespons
     )
 
 
+SELECTED_EMAIL_HASH = Param(
+    "selected_email_hash",
+    "SHA-256 of one of your verified addresses (default: the primary one)",
+    schema={"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+)
+
 me_avatars = api_operation(
-    methods={
-        "GET": (me_avatars_list, scopes.PROFILE_READ),
-        "POST": (me_avatars_upload, scopes.AVATARS_MANAGE),
-    }
+    "/v3/me/avatars",
+    GET=Operation(
+        me_avatars_list,
+        scopes.PROFILE_READ,
+        "The images of your library; `selected` for the address asked",
+        response="Avatar",
+        response_is_list=True,
+        query=(SELECTED_EMAIL_HASH,),
+        errors=(400,),
+    ),
+    POST=Operation(
+        me_avatars_upload,
+        scopes.AVATARS_MANAGE,
+        "Upload an image (multipart field `image`); non-square images are centre-cropped",
+        status=201,
+        response="Avatar",
+        multipart=True,
+        query=(
+            SELECTED_EMAIL_HASH,
+            Param(
+                "select_avatar",
+                "Show it for that address (default: only when the address shows none yet)",
+                schema={"type": "boolean"},
+            ),
+        ),
+        errors=(400, 413),
+    ),
 )
 
 
@@ -268,10 +308,22 @@ def me_avatar_delete(request: HttpRequest, principal: Principal, image_id: str) 
 
 
 me_avatar = api_operation(
-    methods={
-        "PATCH": (me_avatar_edit, scopes.AVATARS_MANAGE),
-        "DELETE": (me_avatar_delete, scopes.AVATARS_MANAGE),
-    }
+    "/v3/me/avatars/{image_id}",
+    PATCH=Operation(
+        me_avatar_edit,
+        scopes.AVATARS_MANAGE,
+        "Change an image's rating or alt text",
+        response="Avatar",
+        body="AvatarEdit",
+        errors=(400, 404),
+    ),
+    DELETE=Operation(
+        me_avatar_delete,
+        scopes.AVATARS_MANAGE,
+        "Delete an image; its addresses show the default image",
+        status=204,
+        errors=(404,),
+    ),
 )
 
 
@@ -294,7 +346,17 @@ def me_avatar_assign(request: HttpRequest, principal: Principal, image_id: str) 
     return json_response(representations.avatar_json(avatar, image_id, selected=True))
 
 
-me_avatar_email = api_operation(methods={"POST": (me_avatar_assign, scopes.AVATARS_MANAGE)})
+me_avatar_email = api_operation(
+    "/v3/me/avatars/{image_id}/email",
+    POST=Operation(
+        me_avatar_assign,
+        scopes.AVATARS_MANAGE,
+        "Show this image for one of your verified addresses",
+        response="Avatar",
+        body="AvatarAssign",
+        errors=(400, 404),
+    ),
+)
 
 
 def me_associated_email_read(request: HttpRequest, principal: Principal) -> HttpResponse:
@@ -305,7 +367,15 @@ def me_associated_email_read(request: HttpRequest, principal: Principal) -> Http
 
 
 me_associated_email = api_operation(
-    methods={"GET": (me_associated_email_read, scopes.PROFILE_READ)}
+    "/v3/me/associated-email",
+    GET=Operation(
+        me_associated_email_read,
+        scopes.PROFILE_READ,
+        "Whether the address with this SHA-256 is a verified address of yours",
+        response="Associated",
+        query=(Param("email_hash", "SHA-256 of an address", required=True),),
+        errors=(400,),
+    ),
 )
 
 

@@ -68,6 +68,7 @@ bench: system-packages $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_shared_cache.py
 	$(BIN)/python bench/bench_uploads.py
 	$(BIN)/python bench/bench_profiles.py
+	$(BIN)/python bench/bench_api.py
 
 clean:
 	rm -rf $(VENV) var

@@ -26,6 +26,8 @@ me_patterns: list[URLPattern] = [
         views.me_associated_email,
         name="me_associated_email",
     ),
+    # Anything else under /v3/me/ is a JSON 404 too, not the site's HTML page.
+    re_path(r"^(?:api/)?v3/me/", views.me_not_found, name="me_not_found"),
     path("userimage/<str:image_id>", views.api_image, name="api_image"),
 ]
 

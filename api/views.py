@@ -379,6 +379,10 @@ me_associated_email = api_operation(
 )
 
 
+def me_not_found(request: HttpRequest) -> HttpResponse:
+    return errors.error_response(404, errors.NOT_FOUND)
+
+
 @require_safe
 def api_image(request: HttpRequest, image_id: str) -> HttpResponse:
     """The `image_url` of an image in a library: its 256 px preview, for the app's picker.

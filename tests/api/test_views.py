@@ -439,6 +439,12 @@ def test_associated_email(client, personas, alice_token):
     assert client.get("/v3/me/associated-email", **bearer(alice_token)).status_code == 400
 
 
+def test_an_unknown_path_under_me_is_a_json_404(client, alice_token):
+    response = client.get("/v3/me/nothing-here", **bearer(alice_token))
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+
+
 def test_the_api_prefix_answers_too(client, alice_token):
     assert client.get("/api/v3/me/profile", **bearer(alice_token)).status_code == 200
 

@@ -48,6 +48,7 @@ RESERVED_SLUGS: Final = frozenset(
         "static",
         "support",
         "terms",
+        "userimage",
         "v1",
         "v2",
         "v3",

@@ -530,8 +530,6 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_HEADERS = ["authorization", "content-type"]
 CORS_EXPOSE_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
-# Signed-in API calls per hour, per token and per client address (api/limits.py).
-API_ME_RATE_LIMIT = env_int("API_ME_RATE_LIMIT", 1000, minimum=1)
 
 LOGGING = {
     "version": 1,

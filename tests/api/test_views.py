@@ -132,7 +132,7 @@ def test_an_unknown_method_is_405_json(client, alice_token):
     response = client.put("/v3/me/profile", **bearer(alice_token))
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
-    assert response["Allow"] == "GET"
+    assert response["Allow"] == "GET, PATCH"
 
 
 # Profile

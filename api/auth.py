@@ -1,11 +1,13 @@
-"""Who a bearer token speaks for. One lookup per request, by the token's SHA-256 checksum:
-an OAuth access token (django-oauth-toolkit's, stored as a checksum) or a personal token,
-told apart by their prefix (api/tokens.py). Cookies are never looked at (api/middleware.py)."""
+"""Who a bearer token speaks for. One query per request, by the token's SHA-256 checksum: an
+OAuth access token (django-oauth-toolkit's, stored as a checksum) or a personal token, told
+apart by their prefix (api/tokens.py). Cookies are never looked at (api/middleware.py).
+
+Every /v3/me/ request pays for the lookup, so its query is compiled once (api/compiled.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -13,6 +15,7 @@ from oauth2_provider.models import get_access_token_model
 
 from accounts.models import User
 from api import tokens
+from api.compiled import TEXT_PLACEHOLDER, Compiled, aware
 from api.models import PersonalToken, SiteKey
 
 # Last-use times are written at most this often per token: a busy token costs one UPDATE a
@@ -20,14 +23,19 @@ from api.models import PersonalToken, SiteKey
 LAST_USE_RESOLUTION = timedelta(minutes=1)
 
 
-@dataclass(frozen=True, slots=True)
 class Principal:
     """The person a token acts for, what it may do, and the key its rate limit counts under
-    (the token's checksum: the same whichever worker or node answers)."""
+    (the token's checksum: the same whichever worker or node answers). The account's row is
+    read only by the operations that need more than its id."""
 
-    user: User
-    scopes: frozenset[str]
-    limit_key: str
+    __slots__ = ("__dict__", "limit_key", "scopes", "user_id")
+
+    def __init__(self, *, user_id: int, scopes: frozenset[str], limit_key: str) -> None:
+        self.user_id, self.scopes, self.limit_key = user_id, scopes, limit_key
+
+    @cached_property
+    def user(self) -> User:
+        return User.objects.get(pk=self.user_id)
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -40,33 +48,52 @@ def bearer_token(request: HttpRequest) -> str | None:
     return value.strip()
 
 
+_PERSONAL = Compiled(
+    lambda: (
+        PersonalToken.objects.filter(checksum=TEXT_PLACEHOLDER, owner__is_active=True)
+        .order_by()
+        .values_list("id", "owner_id", "scopes", "expires_at", "last_used_at")[:1]
+    ),
+    TEXT_PLACEHOLDER,
+)
+_ACCESS = Compiled(
+    lambda: (
+        get_access_token_model()
+        .objects.filter(token_checksum=TEXT_PLACEHOLDER, user__is_active=True)
+        .order_by()
+        .values_list("user_id", "scope", "expires")[:1]
+    ),
+    TEXT_PLACEHOLDER,
+)
+
+
 def principal_for(token: str) -> Principal | None:
     """The principal behind an access or personal token, or None for anything unknown,
     expired, revoked, or whose owner is disabled."""
     checksum = tokens.checksum(token)
     now = timezone.now()
     if token.startswith(tokens.PERSONAL_PREFIX):
-        personal = PersonalToken.objects.filter(checksum=checksum).select_related("owner").first()
-        if personal is None or (personal.expires_at is not None and personal.expires_at <= now):
+        row = _PERSONAL.first(checksum)
+        if row is None:
             return None
-        user, scopes = personal.owner, personal.scopes
-        if personal.last_used_at is None or now - personal.last_used_at >= LAST_USE_RESOLUTION:
-            PersonalToken.objects.filter(pk=personal.pk).update(last_used_at=now)
+        pk, user_id, scopes, expires_at, last_used_at = row
+        expires, last_used = aware(expires_at), aware(last_used_at)
+        if expires is not None and expires <= now:
+            return None
+        if last_used is None or now - last_used >= LAST_USE_RESOLUTION:
+            PersonalToken.objects.filter(pk=pk).update(last_used_at=now)
     elif token.startswith(tokens.ACCESS_PREFIX):
-        access = (
-            get_access_token_model()
-            .objects.filter(token_checksum=checksum)
-            .select_related("user")
-            .first()
-        )
-        if access is None or access.user is None or access.is_expired():
+        row = _ACCESS.first(checksum)
+        if row is None:
             return None
-        user, scopes = access.user, access.scope
+        user_id, scopes, expires_at = row
+        expires = aware(expires_at)
+        if expires is None or expires <= now:
+            return None
     else:
         return None
-    if not user.is_active:
-        return None
-    return Principal(user=user, scopes=frozenset(scopes.split()), limit_key=checksum)
+    assert isinstance(user_id, int) and isinstance(scopes, str)
+    return Principal(user_id=user_id, scopes=frozenset(scopes.split()), limit_key=checksum)
 
 
 def site_key_for(token: str) -> SiteKey | None:

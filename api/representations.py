@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.models import User
 from avatars.models import Address, Avatar
-from profiles.models import Profile
+
+if TYPE_CHECKING:
+    from api.selectors import OwnProfile
 
 
 def image_url(image_id: str) -> str:
@@ -47,30 +48,23 @@ PROFILE_FIELDS = {
 }
 
 
-def profile_json(user: User, profile: Profile | None, primary: Address | None) -> dict[str, Any]:
+def profile_json(own: OwnProfile) -> dict[str, Any]:
     """The owner's own profile, published or not: everything they can edit, and whether and
     where the world sees it."""
-    slug = profile.slug if profile is not None and profile.slug else ""
-    body: dict[str, Any] = {
-        "hash": primary.sha256 if primary is not None else "",
-        "display_name": user.display_name,
-        "profile_url": f"{settings.SITE_URL}/{slug}" if slug else "",
-        "avatar_url": address_avatar_url(primary),
-        "avatar_alt_text": primary.avatar.alt_text if primary and primary.avatar else "",
-        "slug": slug,
-        "published": bool(profile and profile.published),
+    return {
+        "hash": own.primary_sha256,
+        "display_name": own.display_name,
+        "profile_url": f"{settings.SITE_URL}/{own.slug}" if own.slug else "",
+        "avatar_url": f"{settings.SITE_URL}/avatar/{own.primary_sha256}"
+        if own.primary_sha256
+        else "",
+        "avatar_alt_text": own.avatar_alt_text,
+        "slug": own.slug,
+        "published": own.published,
+        **own.texts,
+        "links": [{"label": label, "url": url} for label, url in own.links],
+        "accounts": [
+            {"service": service, "url": url, "verified": verified}
+            for service, url, verified in own.accounts
+        ],
     }
-    for name, column in PROFILE_FIELDS.items():
-        body[name] = getattr(profile, column) if profile is not None else ""
-    body["links"] = (
-        [{"label": link.label, "url": link.url} for link in profile.links.all()] if profile else []
-    )
-    body["accounts"] = (
-        [
-            {"service": account.service, "url": account.url, "verified": account.is_verified}
-            for account in profile.accounts.all()
-        ]
-        if profile
-        else []
-    )
-    return body

@@ -12,22 +12,18 @@ oauth_patterns: list[URLPattern] = [
     path("oauth/revoke/", oauth_views.RevokeTokenView.as_view(), name="oauth_revoke"),
 ]
 
+# Under /v3/me/ and /api/v3/me/ (gravatar/urls.py).
 me_patterns: list[URLPattern] = [
-    re_path(r"^(?:api/)?v3/me/profile$", views.me_profile, name="me_profile"),
-    re_path(r"^(?:api/)?v3/me/avatars$", views.me_avatars, name="me_avatars"),
-    re_path(r"^(?:api/)?v3/me/avatars/(?P<image_id>[^/]+)$", views.me_avatar, name="me_avatar"),
-    re_path(
-        r"^(?:api/)?v3/me/avatars/(?P<image_id>[^/]+)/email$",
-        views.me_avatar_email,
-        name="me_avatar_email",
-    ),
-    re_path(
-        r"^(?:api/)?v3/me/associated-email$",
-        views.me_associated_email,
-        name="me_associated_email",
-    ),
+    path("profile", views.me_profile, name="me_profile"),
+    path("avatars", views.me_avatars, name="me_avatars"),
+    re_path(r"^avatars/(?P<image_id>[^/]+)$", views.me_avatar, name="me_avatar"),
+    re_path(r"^avatars/(?P<image_id>[^/]+)/email$", views.me_avatar_email, name="me_avatar_email"),
+    path("associated-email", views.me_associated_email, name="me_associated_email"),
     # Anything else under /v3/me/ is a JSON 404 too, not the site's HTML page.
-    re_path(r"^(?:api/)?v3/me/", views.me_not_found, name="me_not_found"),
+    re_path(r"", views.me_not_found, name="me_not_found"),
+]
+
+image_patterns: list[URLPattern] = [
     path("userimage/<str:image_id>", views.api_image, name="api_image"),
 ]
 
@@ -47,4 +43,4 @@ account_patterns: list[URLPattern] = [
     path("account/keys/<int:pk>/revoke/", pages.site_key_revoke, name="site_key_revoke"),
 ]
 
-urlpatterns = oauth_patterns + me_patterns + account_patterns
+urlpatterns = oauth_patterns + image_patterns + account_patterns

@@ -20,6 +20,7 @@ from api import errors, representations, scopes
 from api.auth import Principal
 from api.http import BadRequest, Operation, Param, api_operation, json_body, json_response
 from api.models import ImageHandle
+from api.selectors import own_profile
 from api.services import image_ids_of
 from avatars import services as avatar_services
 from avatars.imaging import decode, encode
@@ -47,7 +48,7 @@ def _selected_address(request: HttpRequest, principal: Principal) -> Address | N
     """The address named by `selected_email_hash`, else the primary one."""
     digest = request.GET.get("selected_email_hash", "")
     if digest:
-        address = _verified_address(principal.user.pk, digest)
+        address = _verified_address(principal.user_id, digest)
         if address is None:
             raise BadRequest(
                 "selected_email_hash is not the SHA-256 of a verified address of yours.",
@@ -55,7 +56,7 @@ def _selected_address(request: HttpRequest, principal: Principal) -> Address | N
             )
         return address
     return (
-        Address.objects.filter(owner_id=principal.user.pk, verified_at__isnull=False)
+        Address.objects.filter(owner_id=principal.user_id, verified_at__isnull=False)
         .order_by("-is_primary", "email")
         .first()
     )
@@ -64,7 +65,7 @@ def _selected_address(request: HttpRequest, principal: Principal) -> Address | N
 def _own_avatar(principal: Principal, image_id: str) -> Avatar | None:
     """The person's image with this id; another person's image is not found either."""
     handle = (
-        ImageHandle.objects.filter(image_id=image_id, avatar__owner_id=principal.user.pk)
+        ImageHandle.objects.filter(image_id=image_id, avatar__owner_id=principal.user_id)
         .select_related("avatar")
         .first()
     )
@@ -75,15 +76,7 @@ def _own_avatar(principal: Principal, image_id: str) -> Avatar | None:
 
 
 def me_profile_read(request: HttpRequest, principal: Principal) -> HttpResponse:
-    user = principal.user
-    profile = Profile.objects.filter(user=user).prefetch_related("links", "accounts").first()
-    primary = (
-        Address.objects.filter(owner=user, verified_at__isnull=False)
-        .select_related("avatar")
-        .order_by("-is_primary", "email")
-        .first()
-    )
-    return json_response(representations.profile_json(user, profile, primary))
+    return json_response(representations.profile_json(own_profile(user_id=principal.user_id)))
 
 
 def _text(body: dict[str, Any], name: str, current: str) -> str:
@@ -171,7 +164,7 @@ me_profile = api_operation(
 
 def me_avatars_list(request: HttpRequest, principal: Principal) -> HttpResponse:
     selected = _selected_address(request, principal)
-    avatars = list(Avatar.objects.filter(owner_id=principal.user.pk).order_by("-created_at"))
+    avatars = list(Avatar.objects.filter(owner_id=principal.user_id).order_by("-created_at"))
     ids = image_ids_of(avatars)
     shown = selected.avatar_id if selected is not None else None
     return json_response(
@@ -335,7 +328,7 @@ def me_avatar_assign(request: HttpRequest, principal: Principal, image_id: str) 
     digest = body.get("email_hash")
     if not isinstance(digest, str) or not digest:
         raise BadRequest("email_hash (the SHA-256 of one of your verified addresses) is needed.")
-    address = _verified_address(principal.user.pk, digest)
+    address = _verified_address(principal.user_id, digest)
     if address is None:
         raise BadRequest(
             "email_hash is not the SHA-256 of a verified address of yours.",
@@ -363,7 +356,7 @@ def me_associated_email_read(request: HttpRequest, principal: Principal) -> Http
     digest = request.GET.get("email_hash", "")
     if not digest:
         raise BadRequest("email_hash (a SHA-256) is needed.")
-    return json_response({"associated": _verified_address(principal.user.pk, digest) is not None})
+    return json_response({"associated": _verified_address(principal.user_id, digest) is not None})
 
 
 me_associated_email = api_operation(

@@ -1,12 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.urls import me_patterns
 from avatars import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # The signed-in API first: one prefix check for other requests, none of the site's
+    # patterns for its own. Also under /api/v3/, like /v3/profiles.
+    path("v3/me/", include(me_patterns)),
+    path("api/v3/me/", include(me_patterns)),
     path("", include("avatars.urls")),
     path("", include("accounts.urls")),
     path("", include("api.urls")),

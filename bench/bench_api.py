@@ -135,10 +135,15 @@ def main() -> None:
             if status != 200:
                 sys.exit(f"GET /v3/me/profile answered {status}: {body[:300]!r}")
             Path(env["BENCH_BARE_FILE"]).write_bytes(body)
-            for name in SCENARIOS:
+            for name in list(SCENARIOS):
                 (tmp / f"{name}.lua").write_text(_script(secrets[name]))
                 status, body = _get(urls[name], secrets[name])
-                if status != 200:
+                if name == "profiles_key" and status == 401:
+                    # /v3/profiles does not call the API's key lookup yet (README: what is
+                    # missing); measuring its 401 would measure an error path.
+                    print("profiles_key: /v3/profiles refuses site keys so far; not measured")
+                    del SCENARIOS[name]
+                elif status != 200:
                     sys.exit(f"{name}: {urls[name]} answered {status}: {body[:300]!r}")
             try:
                 for name in SCENARIOS:  # warm every worker

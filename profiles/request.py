@@ -37,7 +37,7 @@ class ProfileName:
                 lowered = stem
         if _DIGEST.fullmatch(lowered):
             return cls(typed, digest=lowered)
-        if rules.SLUG_PATTERN.fullmatch(lowered) and lowered not in rules.RESERVED_SLUGS:
+        if rules.SLUG_PATTERN.fullmatch(lowered) and not rules.slug_reserved(lowered):
             return cls(typed, slug=lowered)
         return cls(typed)
 

@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
+from avatars.contract import HASH_PATTERN
+
 SLUG_MIN: Final = 3
 SLUG_MAX: Final = 40
 SLUG_PATTERN: Final = re.compile(rf"^[a-z0-9_-]{{{SLUG_MIN},{SLUG_MAX}}}$")
@@ -133,6 +135,16 @@ def url_username(url: str) -> str:
     if parts[:1] == ["profile"] and len(parts) > 1:
         parts = parts[1:]
     return parts[0].removeprefix("@") if parts else url_host(url)
+
+
+def slug_reserved(slug: str) -> bool:
+    """A reserved word, or a slug shaped like an MD5 or SHA-256 digest: `/<hash>` already means
+    the address behind that digest, so such a slug could never be reached."""
+    lowered = slug.lower()
+    return lowered in RESERVED_SLUGS or _DIGEST_SHAPED.fullmatch(lowered) is not None
+
+
+_DIGEST_SHAPED: Final = re.compile(HASH_PATTERN)
 
 
 def slug_key(slug: str) -> str:

@@ -345,7 +345,7 @@ def profile_slug_check(*, slug: str, user: User | None = None) -> SlugAnswer:
         return SlugAnswer(lowered, rules.SLUG_INVALID, SLUG_MESSAGES["too_long"])
     if not rules.SLUG_PATTERN.match(lowered):
         return SlugAnswer(lowered, rules.SLUG_INVALID, SLUG_MESSAGES["invalid"])
-    if lowered in rules.RESERVED_SLUGS:
+    if rules.slug_reserved(lowered):
         return SlugAnswer(lowered, rules.SLUG_RESERVED, SLUG_MESSAGES["reserved"])
     # Slugs are stored lower-case (the Lower(slug) unique index backs it), so equality is enough.
     others = Profile.objects.filter(slug=lowered)

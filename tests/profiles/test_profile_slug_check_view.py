@@ -35,6 +35,11 @@ def test_it_needs_a_sign_in(client):
         ("old-bob", "taken", "This address is taken; try another."),
         ("admin", "reserved", "This address is reserved for the site's own pages; try another."),
         ("static", "reserved", "This address is reserved for the site's own pages; try another."),
+        (
+            "d41d8cd98f00b204e9800998ecf8427e",
+            "reserved",
+            "This address is reserved for the site's own pages; try another.",
+        ),
         ("x", "invalid", "Use 3 to 40 lower-case letters (a-z), digits, hyphens or underscores."),
         ("a" * 41, "invalid", "An address can have at most 40 characters."),
         ("ça", "invalid", "Use only the letters a-z, digits, hyphens or underscores (no accents)."),

@@ -37,3 +37,9 @@ def test_every_first_segment_the_site_routes_is_reserved():
 def test_reserved_words_are_lower_case_as_slugs_are_compared():
     for word in rules.RESERVED_SLUGS:
         assert word == word.lower()
+
+
+def test_a_digest_shaped_slug_is_reserved_since_hash_urls_would_shadow_it():
+    assert rules.slug_reserved("0" * 32) and rules.slug_reserved("ab" * 32)
+    assert rules.slug_reserved("Admin")
+    assert not rules.slug_reserved("0" * 31) and not rules.slug_reserved("alice")

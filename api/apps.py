@@ -7,7 +7,11 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         # avatars cannot import api; its data export calls what is registered (avatars/hooks.py).
+        from api import openapi
         from api.export import api_data
         from avatars import hooks
+        from profiles.openapi import document_part_register
 
         hooks.export_part_register("api", api_data)
+        # /v3/openapi.json (profiles' document) describes /v3/me/ too.
+        document_part_register(lambda: (openapi.paths(), openapi.components()))

@@ -61,6 +61,15 @@ class Operation:
 
 OPERATIONS: list[Operation] = []
 
+# Parts other apps add to the document, each a function returning (paths, components): the
+# API app's /v3/me/ operations (profiles must not import api; it registers in its ready()).
+DocumentPart = Callable[[], tuple[dict[str, Any], dict[str, Any]]]
+_parts: list[DocumentPart] = []
+
+
+def document_part_register(build: DocumentPart) -> None:
+    _parts.append(build)
+
 
 def api_operation(
     *,
@@ -140,6 +149,18 @@ def document(*, site: str) -> dict[str, Any]:
             ],
             "responses": responses,
         }
+    components: dict[str, Any] = {
+        "schemas": schemas,
+        "headers": {
+            name: {"description": text, "schema": {"type": "integer"}}
+            for name, text in RATE_LIMIT_HEADERS.items()
+        },
+    }
+    for build in _parts:
+        more_paths, more_components = build()
+        paths.update(more_paths)
+        for kind, entries in more_components.items():
+            components.setdefault(kind, {}).update(entries)
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -149,13 +170,7 @@ def document(*, site: str) -> dict[str, Any]:
         },
         "servers": [{"url": site}],
         "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "headers": {
-                name: {"description": text, "schema": {"type": "integer"}}
-                for name, text in RATE_LIMIT_HEADERS.items()
-            },
-        },
+        "components": components,
     }
 
 

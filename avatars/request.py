@@ -11,14 +11,19 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest
 
 from avatars import contract
 from avatars.contract import DEFAULT_SIZE, MAX_SIZE, NOT_FOUND
 from avatars.defaults import initials_from
 from avatars.imaging import encode
+from avatars.memo import BoundedMemo
 
 __all__ = [
     "DEFAULT_SIZE",
@@ -36,6 +41,12 @@ _INTEGER = re.compile(r"\s*([+-]?)([0-9]+)\s*")
 _KEYWORDS = frozenset(contract.DEFAULT_KEYWORDS)
 _YES = frozenset(contract.FORCE_YES)
 _RATINGS = {rating: contract.rating_rank(rating) for rating in contract.RATINGS}
+# Parsed requests remembered per process, keyed by (name, query string, Accept): a hot URL is
+# parsed once. Longer keys than this are parsed every time, so the memo stays small.
+PARSED_ENTRIES = 4096
+PARSED_KEY_CHARS = 512
+# The settings a parse reads.
+_PARSE_SETTINGS = frozenset({"AVATAR_DEFAULT", "AVATAR_DEFAULT_URL_HOSTS"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,22 @@ class AvatarRequest:
     initials: str  # letters asked for by initials= or name=, at most three
     extension_format: str | None  # WEBP or AVIF when the extension demands it
     accept_format: str | None  # AVIF or WEBP offered by Accept, only without an extension
+
+    @classmethod
+    def from_http(cls, request: HttpRequest, name: str) -> AvatarRequest:
+        """parse() of this request's query and Accept, once per distinct URL and Accept."""
+        meta = request.META
+        query_string = meta.get("QUERY_STRING", "")
+        accept = meta.get("HTTP_ACCEPT", "")
+        key = (name, query_string, accept)
+        if len(name) + len(query_string) + len(accept) > PARSED_KEY_CHARS:
+            return cls.parse(name=name, query=request.GET, accept=accept)
+        wanted = parsed_requests.get(key)
+        if wanted is None:
+            # request.GET, as without the memo: Django's decoding and its limit on fields.
+            wanted = cls.parse(name=name, query=request.GET, accept=accept)
+            parsed_requests.put(key, wanted)
+        return wanted
 
     @classmethod
     def parse(cls, *, name: str, query: Mapping[str, str], accept: str) -> AvatarRequest:
@@ -72,6 +99,15 @@ class AvatarRequest:
 def size_query(query: Mapping[str, str]) -> str:
     """The raw `s=`, else `size=`."""
     return _param(query, "s", "size")
+
+
+parsed_requests: BoundedMemo[AvatarRequest] = BoundedMemo(PARSED_ENTRIES)
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **_: Any) -> None:
+    if setting in _PARSE_SETTINGS:
+        parsed_requests.clear()
 
 
 def _param(query: Mapping[str, str], short: str, long: str) -> str:

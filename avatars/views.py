@@ -18,9 +18,7 @@ def avatar(request: HttpRequest, name: str = "") -> HttpResponse:
 
     The hot path: it never writes, never touches the session and never opens a transaction.
     """
-    wanted = AvatarRequest.parse(
-        name=name, query=request.GET, accept=request.META.get("HTTP_ACCEPT", "")
-    )
+    wanted = AvatarRequest.from_http(request, name)
     found = hash_resolve(digest=wanted.hash) if wanted.hash else None
     answer = providers.pick(wanted, found)
     return responses.respond(request, wanted=wanted, found=found, answer=answer)

@@ -33,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -212,9 +213,8 @@ CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.
 
 def _child(spec: dict[str, Any]) -> None:
     marks = ctypes.CDLL(spec["marks"]) if spec["marks"] else None
-    from gravatar.wsgi import application
-
     from avatars.resolution import resolution_start
+    from gravatar.wsgi import application
 
     resolution_start()  # as gunicorn's post_worker_init does
     port = os.environ.get("PORT", "8000")
@@ -224,7 +224,7 @@ def _child(spec: dict[str, Any]) -> None:
         return _call(application, host, path, accept)
 
     # The bare view answers the bytes of the known hash at s=80, as in bench/run.py.
-    status, body = call(f"/avatar/{spec['known']}?s=80")
+    _, body = call(f"/avatar/{spec['known']}?s=80")
     Path(os.environ["BENCH_BARE_FILE"]).write_bytes(body)
     unknown = "0123456789abcdef0123456789abcdef"
     hot = {
@@ -258,7 +258,7 @@ def _child(spec: dict[str, Any]) -> None:
             measured = [next(paths) for _ in range(spec["cold_requests"])]
         for path in warm:
             _expect(name, call(path, accept))
-        results[name] = _measure(marks, name, measured, lambda path: call(path, accept))
+        results[name] = _measure(marks, name, measured, partial(call, accept=accept))
     Path(spec["result"]).write_text(json.dumps(results))
 
 

@@ -5,7 +5,12 @@ from django.core.management.base import SystemCheckError
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gravatar.settings")
-application = get_wsgi_application()
+_django = get_wsgi_application()  # sets Django up
+
+from avatars.handler import AvatarFastPath  # noqa: E402 (needs the apps loaded)
+
+# GET and HEAD of /avatar/ skip the middleware that has nothing to do for them.
+application = AvatarFastPath(_django)
 
 # gunicorn runs no system checks of its own: without this, a server started directly (not via
 # `make run`, whose migrate runs them) would come up with, say, a bad AVATAR_DEFAULT and answer

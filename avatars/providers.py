@@ -18,7 +18,7 @@ from avatars.defaults import initials_from
 from avatars.renditions import (
     Rendition,
     RenditionUnavailable,
-    avatar_rendition,
+    avatar_rendition_or_interim,
     default_rendition,
 )
 from avatars.request import NOT_FOUND, AvatarRequest
@@ -66,7 +66,8 @@ class UploadedImage:
     """The address's own avatar, unless forced away or rated above what was asked for.
 
     Raises RenditionUnavailable when its stored file cannot be read: pick() then lets the
-    next provider stand in.
+    next provider stand in. An AVIF not made yet while another is being encoded is answered
+    in the image's own format as a stand-in, kept a minute (avatars/renditions.py).
     """
 
     def answer(self, wanted: AvatarRequest, found: KnownHash | None) -> Answer | None:
@@ -74,9 +75,9 @@ class UploadedImage:
         if image is None or wanted.force_default or image.rating_rank > wanted.rating:
             return None
         fmt = wanted.extension_format or wanted.accept_format or image.format
-        rendition = avatar_rendition(image=image, size=wanted.size, fmt=fmt)
+        rendition, interim = avatar_rendition_or_interim(image=image, size=wanted.size, fmt=fmt)
         assert found is not None
-        return ImageAnswer(rendition, max(image.updated_at, found.updated_at))
+        return ImageAnswer(rendition, max(image.updated_at, found.updated_at), stand_in=interim)
 
 
 class CustomUrlDefault:

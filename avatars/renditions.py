@@ -11,9 +11,13 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 # Part of every identity: bump it when encoder settings or a generator change, so that
 # caches, ETags and edge objects all move to the new bytes together.
-RENDITION_VERSION = 1
+RENDITION_VERSION = 2
 # Long enough to outlive every popular rendition; only stale keys of deleted avatars expire.
 SHARED_CACHE_SECONDS = 30 * 86400
 # Defaults that look the same for every hash: one rendition per size, not one per hash.
@@ -43,6 +47,14 @@ HASH_INDEPENDENT_DEFAULTS = frozenset({"mp", "blank"})
 # unknown hashes: Varnish and each worker's LRU hold those, and drawing one again costs about
 # a millisecond or so at 80 px (bench/bench_shared_cache.py measures every kind).
 SHARED_DEFAULTS = HASH_INDEPENDENT_DEFAULTS
+# An AVIF costs 15-20 times a JPEG to encode (5.7 million instructions at 80 px against
+# 0.33 million, bench/bench_instructions.py): one at a time per process is made while the
+# request waits; a request that finds one under way gets the image's own format, briefly
+# cached, and its AVIF is queued, up to this many per process, for a background thread.
+AVIF_QUEUE = 8
+AVIF_THREAD_NAME = "avif-encode"
+# The queued encodes yield the cores to requests (0 is normal, 19 the lowest priority).
+AVIF_NICENESS = 10
 
 
 class RenditionUnavailable(OSError):
@@ -125,6 +137,86 @@ def avatar_rendition(*, image: StoredImage, size: int, fmt: str) -> Rendition:
     return Rendition(data=data, format=fmt, etag=f'"{key}"')
 
 
+def avatar_rendition_or_interim(
+    *, image: StoredImage, size: int, fmt: str
+) -> tuple[Rendition, bool]:
+    """avatar_rendition(), or the image's own format and True (an interim answer, to be cached
+    briefly) when it asks for an AVIF not made yet while another is being encoded: a burst of
+    cold AVIF renditions then costs JPEG encodes, and the AVIF ones follow at a lower priority.
+    """
+    if fmt != "AVIF":
+        return avatar_rendition(image=image, size=size, fmt=fmt), False
+    key = _identity("avatar", image.digest, str(size), fmt)
+    data = _lookup(key)
+    if data is None:
+        data = slow_encodes.run(key, lambda: _cached(key, lambda: _render_stored(image, size, fmt)))
+    if data is None:
+        return avatar_rendition(image=image, size=size, fmt=image.format), True
+    return Rendition(data=data, format=fmt, etag=f'"{key}"'), False
+
+
+class SlowEncodes:
+    """Per process: the AVIF encodes under way or queued, at most one made while a request
+    waits and AVIF_QUEUE more queued for one background thread at a lower priority."""
+
+    def __init__(self, max_queued: int) -> None:
+        self.max_queued = max_queued
+        self.lock = threading.Lock()
+        self.pending: set[str] = set()
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None
+
+    def run(self, key: str, work: Callable[[], bytes]) -> bytes | None:
+        """work() now when nothing else is pending; else None, with work() queued if there
+        is room and it is not pending already."""
+        with self.lock:
+            if key in self.pending or len(self.pending) > self.max_queued:
+                return None
+            now = not self.pending
+            self.pending.add(key)
+        if now:
+            try:
+                return work()
+            finally:
+                self._done(key)
+        try:
+            self._thread().submit(self._queued, key, work)
+        except RuntimeError:  # the interpreter is shutting down
+            self._done(key)
+        return None
+
+    def _queued(self, key: str, work: Callable[[], bytes]) -> None:
+        try:
+            work()
+        except RenditionUnavailable as error:  # the next request meets it and stands in
+            logger.info("queued AVIF rendition not made: %s", error)
+        finally:
+            self._done(key)
+
+    def _done(self, key: str) -> None:
+        with self.lock:
+            self.pending.discard(key)
+
+    def _thread(self) -> ThreadPoolExecutor:
+        with self.lock:
+            # gunicorn preloads the app and forks: a pool made in the parent has no thread here.
+            if self._pool is None or self._pool[0] != os.getpid():
+                pool = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix=AVIF_THREAD_NAME, initializer=_yield_cores
+                )
+                self._pool = (os.getpid(), pool)
+            return self._pool[1]
+
+
+def _yield_cores() -> None:
+    # On Linux the nice value belongs to the thread: only the queued encodes yield.
+    if sys.platform == "linux":
+        with suppress(OSError):  # a sandbox may refuse it: they keep the default priority
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), AVIF_NICENESS)
+
+
+slow_encodes = SlowEncodes(AVIF_QUEUE)
+
+
 def default_rendition(*, kind: str, seed: str, size: int, text: str, fmt: str) -> Rendition:
     """The generated default `kind` for a hash (`seed`) at `size` px in `fmt`."""
     if kind in HASH_INDEPENDENT_DEFAULTS:
@@ -132,7 +224,7 @@ def default_rendition(*, kind: str, seed: str, size: int, text: str, fmt: str) -
     key = _identity("default", kind, seed, str(size), fmt, text)
     data = _cached(
         key,
-        lambda: encode.encode(render_default(kind, seed, size, text), fmt),
+        lambda: encode.encode_drawing(render_default(kind, seed, size, text), fmt),
         share=kind in SHARED_DEFAULTS,
     )
     return Rendition(data=data, format=fmt, etag=f'"{key}"')
@@ -143,6 +235,26 @@ def _identity(*parts: str) -> str:
     # accepts, and so the ETag reveals nothing but identity.
     joined = "\x1f".join((f"v{RENDITION_VERSION}", *parts))
     return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _lookup(key: str) -> bytes | None:
+    """A rendition from this process's memory or the shared cache, without making it."""
+    data = memory_cache().get(key)
+    if data is not None:
+        return data
+    data = _shared_get(f"rendition:{key}")
+    if data is not None:
+        memory_cache().put(key, data)
+    return data
+
+
+def _shared_get(cache_key: str) -> bytes | None:
+    try:
+        data = caches["default"].get(cache_key)
+    except Exception as error:  # any backend's client error: render instead of failing
+        logger.warning("rendition cache unreachable on get: %s", error)
+        return None
+    return data if isinstance(data, bytes) else None
 
 
 def _cached(key: str, make: Callable[[], bytes], *, share: bool = True) -> bytes:
@@ -156,12 +268,8 @@ def _cached(key: str, make: Callable[[], bytes], *, share: bool = True) -> bytes
         return data
     cache_key = f"rendition:{key}"
     shared = caches["default"]
-    try:
-        data = shared.get(cache_key)
-    except Exception as error:  # any backend's client error: render instead of failing
-        logger.warning("rendition cache unreachable on get: %s", error)
-        data = None
-    if not isinstance(data, bytes):
+    data = _shared_get(cache_key)
+    if data is None:
         data = make()
         try:
             shared.set(cache_key, data, timeout=SHARED_CACHE_SECONDS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import threading
+import time
 import uuid
 
 import pytest
@@ -237,3 +239,123 @@ def test_never_seen_hashes_add_no_keys_to_the_shared_cache(shared_redis, client)
 def test_avatar_renditions_still_go_to_the_shared_cache(shared_redis):
     avatar_rendition(image=stored_image(), size=72, fmt="JPEG")
     assert len(shared_redis()) == 1
+
+
+# AVIF under load: one encode at a time per process, the rest briefly in the image's own format
+
+CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+
+
+class EncodeUnderWay:
+    """A real AVIF encode of this process that has started and waits for `release()`."""
+
+    def __init__(self, image) -> None:
+        self.started, self.go = threading.Event(), threading.Event()
+
+        def work() -> bytes:
+            self.started.set()
+            self.go.wait(10)
+            return renditions.avatar_rendition(image=image, size=33, fmt="AVIF").data
+
+        self.thread = threading.Thread(
+            target=renditions.slow_encodes.run, args=("under-way", work), daemon=True
+        )
+        self.thread.start()
+        assert self.started.wait(10)
+
+    def release(self) -> None:
+        self.go.set()
+        self.thread.join(10)
+
+
+def wait_until(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the deadline"
+        time.sleep(0.01)
+
+
+@pytest.mark.django_db
+def test_a_cold_avif_is_made_while_the_request_waits_when_no_other_is_under_way():
+    image = stored_image()
+    rendition, interim = renditions.avatar_rendition_or_interim(image=image, size=41, fmt="AVIF")
+    assert (rendition.format, interim) == ("AVIF", False)
+    assert decode(rendition.data).size == (41, 41)
+    assert not renditions.slow_encodes.pending
+
+
+@pytest.mark.django_db
+def test_while_another_avif_is_encoded_the_image_format_stands_in_and_the_avif_follows():
+    image = stored_image()
+    under_way = EncodeUnderWay(image)
+    try:
+        rendition, interim = renditions.avatar_rendition_or_interim(
+            image=image, size=42, fmt="AVIF"
+        )
+        assert (rendition.format, interim) == (image.format, True)
+        assert decode(rendition.data).size == (42, 42)
+    finally:
+        under_way.release()
+    # The queued encode runs on its own thread, at a lower priority, and is then served.
+    wait_until(lambda: not renditions.slow_encodes.pending)
+    rendition, interim = renditions.avatar_rendition_or_interim(image=image, size=42, fmt="AVIF")
+    assert (rendition.format, interim) == ("AVIF", False)
+
+
+@pytest.mark.django_db
+def test_the_queue_of_avif_encodes_is_bounded():
+    image = stored_image()
+    under_way = EncodeUnderWay(image)
+    try:
+        with renditions.slow_encodes.lock:  # the background thread takes nothing meanwhile
+            queued = {f"queued-{n}" for n in range(renditions.AVIF_QUEUE)}
+            renditions.slow_encodes.pending |= queued
+        rendition, interim = renditions.avatar_rendition_or_interim(
+            image=image, size=43, fmt="AVIF"
+        )
+        assert interim
+        assert len(renditions.slow_encodes.pending) == renditions.AVIF_QUEUE + 1
+    finally:
+        with renditions.slow_encodes.lock:
+            renditions.slow_encodes.pending -= queued
+        under_way.release()
+
+
+def test_queued_avif_encodes_run_at_a_lower_priority():
+    seen: list[int] = []
+    blocked = threading.Event()
+
+    def hold() -> bytes:
+        blocked.wait(10)
+        return b""
+
+    holder = threading.Thread(target=renditions.slow_encodes.run, args=("hold", hold))
+    holder.start()
+    wait_until(lambda: "hold" in renditions.slow_encodes.pending)
+
+    def niceness() -> bytes:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return b""
+
+    assert renditions.slow_encodes.run("queued", niceness) is None
+    blocked.set()
+    holder.join(10)
+    wait_until(lambda: bool(seen))
+    assert seen == [renditions.AVIF_NICENESS]
+
+
+@pytest.mark.django_db
+def test_the_interim_answer_is_kept_a_minute_and_varies_on_accept(client):
+    people = make_personas()
+    under_way = EncodeUnderWay(hash_resolve(digest=people.alice_address.md5).image)  # type: ignore[union-attr]
+    try:
+        response = client.get(f"/avatar/{people.alice_address.md5}?s=44", HTTP_ACCEPT=CHROME_ACCEPT)
+    finally:
+        under_way.release()
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["Cache-Control"] == "public, max-age=60, s-maxage=60"
+    assert response["Vary"] == "Accept"
+    wait_until(lambda: not renditions.slow_encodes.pending)
+    again = client.get(f"/avatar/{people.alice_address.md5}?s=44", HTTP_ACCEPT=CHROME_ACCEPT)
+    assert again["Content-Type"] == "image/avif"
+    assert again["Cache-Control"].startswith("public, max-age=300, s-maxage=")

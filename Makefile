@@ -9,7 +9,7 @@ VARNISH_PORT ?= 6081
 export HOST PORT VARNISH_PORT
 
 # Debian packages the tests and benchmarks drive for real.
-TEST_DEBS := varnish varnish-modules chromium chromium-driver wrk gcc libc6-dev
+TEST_DEBS := varnish varnish-modules chromium chromium-driver wrk gcc libc6-dev valgrind
 
 .PHONY: run test lint typecheck pytest bench system-packages clean
 
@@ -64,6 +64,7 @@ test: system-packages $(VENV)/.dev-installed
 
 bench: system-packages $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_instructions.py
 	$(BIN)/python bench/varnish_bench.py
 	$(BIN)/python bench/bench_shared_cache.py
 	$(BIN)/python bench/bench_uploads.py

@@ -30,7 +30,8 @@ RENDITION_XKEY = "rendition"
 # outage costs the app one request per object and node a minute rather than one per view.
 STAND_IN_MAX_AGE = 60
 NOT_FOUND_BODY = b"No avatar for this hash.\n"
-# Header blocks remembered per process, about a kilobyte each.
+# Header blocks remembered per process, about a kilobyte each: one per shape of answer (and
+# Last-Modified, so per uploaded avatar).
 HEADER_BLOCKS = 4096
 # What the remembered blocks are made of besides the answer itself.
 _BLOCK_SETTINGS = frozenset(
@@ -44,13 +45,15 @@ _BLOCK_SETTINGS = frozenset(
 )
 
 BlockKey = tuple[Any, ...]
+# A response's headers as Django keeps them.
 Block = dict[str, tuple[str, str]]
 
 
-# A hot URL gets the same dozen headers every time, and building them (each one checked for its
-# charset by Django) cost about a fifth of the endpoint's own work. A block is recorded from
-# the general path's response, so both give the same headers in the same order.
-header_blocks: BoundedMemo[Block] = BoundedMemo(HEADER_BLOCKS)
+# Every answer of a shape gets the same dozen headers but five, and building them (each one
+# checked for its charset by Django) cost about a fifth of the endpoint's own work. A block is
+# recorded from the general path's response, with the SITE_URL it was made with, so both
+# paths give the same headers in the same order (tests/avatars/test_handler.py).
+header_blocks: BoundedMemo[tuple[Block, str]] = BoundedMemo(HEADER_BLOCKS)
 
 
 @receiver(setting_changed)
@@ -62,51 +65,60 @@ def _settings_changed(*, setting: str, **_: Any) -> None:
 def respond(
     request: HttpRequest, *, wanted: AvatarRequest, found: KnownHash | None, answer: Answer
 ) -> HttpResponse:
-    """The answer's response: from a remembered header block when the same answer was given
-    before, else built (and remembered)."""
-    key = _block_key(request, wanted, found, answer)
-    if key is None:
+    """The answer's response: from a remembered header block of the same shape of answer, with
+    this answer's own length, ETag, hash and purge keys put in, else built (and remembered)."""
+    shape = _shape(request, wanted, found, answer)
+    if shape is None:
         return _built(request, wanted=wanted, found=found, answer=answer)
-    block = header_blocks.get(key)
-    if block is None:
+    remembered = header_blocks.get(shape)
+    if remembered is None:
         response = _built(request, wanted=wanted, found=found, answer=answer)
-        header_blocks.put(key, dict(response.headers._store))
+        header_blocks.put(shape, (dict(response.headers._store), settings.SITE_URL))
         return response
-    head = request.method == "HEAD"
-    if isinstance(answer, ImageAnswer):
-        response = HttpResponse(b"" if head else answer.rendition.data)
-    else:
-        response = HttpResponse(b"" if head else NOT_FOUND_BODY, status=404)
-        response._has_been_logged = True  # type: ignore[attr-defined]
-    response.headers._store = block.copy()
-    return response
-
-
-def _block_key(
-    request: HttpRequest, wanted: AvatarRequest, found: KnownHash | None, answer: Answer
-) -> BlockKey | None:
-    """Everything an image's 200 or a d=404's 404 is made of (with the settings above), or
-    None for the answers built every time: conditional requests and redirects."""
-    meta = request.META
-    if "HTTP_IF_NONE_MATCH" in meta or "HTTP_IF_MODIFIED_SINCE" in meta:
-        return None
-    xkey = _xkey(wanted, found)
+    block, site_url = remembered
+    headers = block.copy()
+    # Hex digests, an ETag of hex, digits and words: nothing here needs Django's charset check.
+    headers["xkey"] = ("xkey", f"{_xkey(wanted, found)} {_kind_xkeys(answer)}")
     head = request.method == "HEAD"
     if isinstance(answer, ImageAnswer):
         rendition = answer.rendition
+        response = HttpResponse(b"" if head else rendition.data)
+        headers["content-length"] = ("Content-Length", str(len(rendition.data)))
+        headers["etag"] = ("ETag", rendition.etag)
+        if wanted.hash:
+            headers["content-disposition"] = (
+                "Content-Disposition",
+                f'inline; filename="{wanted.hash}.{rendition.extension}"',
+            )
+            headers["link"] = ("Link", f'<{site_url}/avatar/{wanted.hash}>; rel="canonical"')
+    else:
+        response = HttpResponse(b"" if head else NOT_FOUND_BODY, status=404)
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    response.headers._store = headers
+    return response
+
+
+def _shape(
+    request: HttpRequest, wanted: AvatarRequest, found: KnownHash | None, answer: Answer
+) -> BlockKey | None:
+    """What an image's 200 or a d=404's 404 is made of besides its length, ETag, hash and purge
+    keys (and the settings above); None for the answers built every time: conditional
+    requests and redirects."""
+    meta = request.META
+    if "HTTP_IF_NONE_MATCH" in meta or "HTTP_IF_MODIFIED_SINCE" in meta:
+        return None
+    head = request.method == "HEAD"
+    if isinstance(answer, ImageAnswer):
         return (
             head,
-            xkey,
-            wanted.hash,
+            bool(wanted.hash),
             answer.generated,
             answer.stand_in,
             answer.last_modified,
-            rendition.etag,
-            rendition.format,
-            len(rendition.data),
+            answer.rendition.format,
         )
     if isinstance(answer, NotFoundAnswer):
-        return (head, xkey, answer.stand_in)
+        return (head, answer.stand_in)
     return None
 
 

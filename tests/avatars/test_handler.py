@@ -130,6 +130,23 @@ def test_defaults_not_found_and_redirects_match_the_whole_stack(people):
     assert same_answers("/avatar/a/b")[0] == "404 Not Found"
 
 
+def test_a_header_block_recorded_for_one_hash_serves_another_exactly(people):
+    full, fast = WSGIHandler(), AvatarFastPath(WSGIHandler())
+    other = "fedcba9876543210fedcba9876543210"
+    sha256 = people.alice_address.sha256
+    for first, then in (
+        (f"/avatar/{UNKNOWN}?d=identicon", f"/avatar/{other}?d=identicon"),
+        (f"/avatar/{UNKNOWN}?d=404", f"/avatar/{other}?d=404"),
+        (f"/avatar/{people.alice_address.md5}?s=90", f"/avatar/{sha256}?s=91"),
+        ("/avatar/?s=30", "/avatar/nothing?s=31"),
+    ):
+        forget_parses_and_headers()
+        call(fast, first)
+        answer = call(fast, then)
+        forget_parses_and_headers()
+        assert answer == call(full, then)
+
+
 def test_a_conditional_request_gets_the_same_304(people):
     md5 = people.alice_address.md5
     etag = header(same_answers(f"/avatar/{md5}"), "ETag")

@@ -15,6 +15,12 @@
 # Threads share one interpreter lock, so a process per core, plus one to cover the moments a
 # thread waits on the database or storage, keeps both cores busy; more processes only add
 # memory (each holds its own rendition and resolution caches).
+#
+# Not measured again after the avatar fast path (avatars/handler.py, 2026-12-01): it cut the
+# endpoint's own work by a third (bench/bench_instructions.py) but changes none of the reasons
+# above, and the load of other sessions (load average 7-9) made wrk comparisons of
+# configurations noise that day. Each worker also has one background thread for queued AVIF
+# encodes, at a lower priority (avatars/renditions.py), which needs no core of its own.
 import multiprocessing
 import os
 

@@ -9,7 +9,8 @@ each of them alike:
   known      a known hash at s=80, its rendition cached
   default    an unknown hash with d=identicon, its rendition cached
   cold       known hashes at a size never asked before (a new rendition every request)
-  cold_avif  the same with Chrome's Accept, so each new rendition is encoded as AVIF
+  cold_avif  the same with Chrome's Accept: an AVIF when its worker is not encoding another,
+             else the JPEG stand-in for a minute (the AVIF answers are counted)
   not_found  an unknown hash with d=404
   new_default  a never-seen hash with d=identicon every request (resolved, drawn, encoded)
 

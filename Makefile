@@ -9,7 +9,7 @@ VARNISH_PORT ?= 6081
 export HOST PORT VARNISH_PORT
 
 # Debian packages the tests and benchmarks drive for real.
-TEST_DEBS := varnish varnish-modules chromium chromium-driver wrk gcc libc6-dev valgrind
+TEST_DEBS := varnish varnish-modules chromium chromium-driver wrk gcc libc6-dev valgrind prometheus prometheus-varnish-exporter
 
 .PHONY: run test lint typecheck pytest bench system-packages clean
 

@@ -20,6 +20,8 @@ from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from gravatar import metrics
+
 logger = logging.getLogger(__name__)
 
 # Long enough that a frozen Redis costs little, short enough that a restarted one is used again
@@ -84,11 +86,13 @@ class FaultTolerantRedisCache(RedisCache):
 
     def _guarded(self, call: Callable[[], T], fallback: T) -> T:
         if self._breaker.open():
+            metrics.cache_error(kind=metrics.SKIPPED)
             return fallback
         try:
             result = call()
         except UNREACHABLE as error:
             self._breaker.failed(self._location, error)
+            metrics.cache_error(kind=metrics.ERROR)
             return fallback
         self._breaker.succeeded(self._location)
         return result

@@ -170,6 +170,9 @@ class PurgeRequest(models.Model):
     next_attempt_at = models.DateTimeField(db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The second purge of a change, due five seconds after it (avatars/purging.py); its
+    # delivery is not a measure of how fast a change reaches the edge.
+    echo = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at"]

@@ -19,6 +19,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from gravatar import metrics
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
@@ -102,4 +104,5 @@ class DatabaseOutageMiddleware:
             return None
         connections_reset()
         outage.began(exception)
+        metrics.database_error(kind=metrics.UNAVAILABLE)
         return unavailable_response()

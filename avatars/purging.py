@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from avatars.models import PurgeRequest
+from gravatar import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,11 @@ def varnish_nodes() -> list[str]:
     return [node.rstrip("/") for node in settings.VARNISH_NODES]
 
 
+def node_label(node: str) -> str:
+    """A node in the metrics: its host and port as configured, one of VARNISH_NODES."""
+    return urlsplit(node).netloc or node
+
+
 def purge_queue(*, digests: Iterable[str]) -> PurgeRequest | None:
     """Record a purge of these digests in the current transaction and send it after the
     commit. Without VARNISH_NODES nothing is recorded: there is no cache to keep fresh, and
@@ -113,7 +119,7 @@ def purge_queue(*, digests: Iterable[str]) -> PurgeRequest | None:
     now = timezone.now()
     joined = " ".join(keys)
     purge = PurgeRequest.objects.create(digests=joined, next_attempt_at=now + AFTER_COMMIT_GRACE)
-    PurgeRequest.objects.create(digests=joined, next_attempt_at=now + ECHO_DELAY)
+    PurgeRequest.objects.create(digests=joined, next_attempt_at=now + ECHO_DELAY, echo=True)
     # robust: a failed delivery is the worker's job, never an error for the person.
     transaction.on_commit(partial(_deliver_after_commit, purge.pk), robust=True)
     return purge
@@ -140,6 +146,7 @@ def purge_deliver(*, purge: PurgeRequest, delivery: DeliveryPass, parallel: bool
         outcomes = [send(node) for node in targets]
     for node, error in zip(targets, outcomes, strict=True):
         errors[node] = error
+        metrics.purge_delivery(node=node_label(node), delivered=not error)
         if error:
             # The rest of this round skips the node; the log says so once per outage.
             delivery.down[node] = error
@@ -153,6 +160,8 @@ def purge_deliver(*, purge: PurgeRequest, delivery: DeliveryPass, parallel: bool
         purge.delivered_at = now
         purge.last_error = ""
         delivery.delivered += 1
+        if not purge.echo:  # an echo waits five seconds by design
+            metrics.purge_delivered(seconds=(now - purge.created_at).total_seconds())
     else:
         purge.next_attempt_at = now + retry_delay(purge.attempts)
         purge.last_error = "; ".join(f"{node}: {error}" for node, error in failures.items())

@@ -28,6 +28,7 @@ from PIL import Image
 
 from avatars.defaults import render_default
 from avatars.imaging import encode, square
+from gravatar import metrics
 
 if TYPE_CHECKING:
     # Only for annotations: render_source stays importable without Django set up (bench).
@@ -133,7 +134,7 @@ def memory_cache() -> ByteBudgetLRU:
 def avatar_rendition(*, image: StoredImage, size: int, fmt: str) -> Rendition:
     """The uploaded avatar at `size` px in `fmt`. Raises RenditionUnavailable."""
     key = _identity("avatar", image.digest, str(size), fmt)
-    data = _cached(key, lambda: _render_stored(image, size, fmt))
+    data = _cached(key, lambda: _render_stored(image, size, fmt), kind=metrics.PHOTO, fmt=fmt)
     return Rendition(data=data, format=fmt, etag=f'"{key}"')
 
 
@@ -149,7 +150,12 @@ def avatar_rendition_or_interim(
     key = _identity("avatar", image.digest, str(size), fmt)
     data = _lookup(key)
     if data is None:
-        data = slow_encodes.run(key, lambda: _cached(key, lambda: _render_stored(image, size, fmt)))
+        data = slow_encodes.run(
+            key,
+            lambda: _cached(
+                key, lambda: _render_stored(image, size, fmt), kind=metrics.PHOTO, fmt=fmt
+            ),
+        )
     if data is None:
         return avatar_rendition(image=image, size=size, fmt=image.format), True
     return Rendition(data=data, format=fmt, etag=f'"{key}"'), False
@@ -226,6 +232,8 @@ def default_rendition(*, kind: str, seed: str, size: int, text: str, fmt: str) -
         key,
         lambda: encode.encode_drawing(render_default(kind, seed, size, text), fmt),
         share=kind in SHARED_DEFAULTS,
+        kind=kind,
+        fmt=fmt,
     )
     return Rendition(data=data, format=fmt, etag=f'"{key}"')
 
@@ -241,7 +249,9 @@ def _lookup(key: str) -> bytes | None:
     """A rendition from this process's memory or the shared cache, without making it."""
     data = memory_cache().get(key)
     if data is not None:
+        metrics.rendition_lookup(layer=metrics.MEMORY, outcome=metrics.HIT)
         return data
+    metrics.rendition_lookup(layer=metrics.MEMORY, outcome=metrics.MISS)
     data = _shared_get(f"rendition:{key}")
     if data is not None:
         memory_cache().put(key, data)
@@ -253,24 +263,32 @@ def _shared_get(cache_key: str) -> bytes | None:
         data = caches["default"].get(cache_key)
     except Exception as error:  # any backend's client error: render instead of failing
         logger.warning("rendition cache unreachable on get: %s", error)
+        metrics.rendition_lookup(layer=metrics.SHARED, outcome=metrics.ERROR)
         return None
-    return data if isinstance(data, bytes) else None
+    found = data if isinstance(data, bytes) else None
+    outcome = metrics.HIT if found is not None else metrics.MISS
+    metrics.rendition_lookup(layer=metrics.SHARED, outcome=outcome)
+    return found
 
 
-def _cached(key: str, make: Callable[[], bytes], *, share: bool = True) -> bytes:
+def _cached(
+    key: str, make: Callable[[], bytes], *, share: bool = True, kind: str, fmt: str
+) -> bytes:
     memory = memory_cache()
     data = memory.get(key)
     if data is not None:
+        metrics.rendition_lookup(layer=metrics.MEMORY, outcome=metrics.HIT)
         return data
+    metrics.rendition_lookup(layer=metrics.MEMORY, outcome=metrics.MISS)
     if not share:
-        data = make()
+        data = metrics.render_observe(kind=kind, fmt=fmt, make=make)
         memory.put(key, data)
         return data
     cache_key = f"rendition:{key}"
     shared = caches["default"]
     data = _shared_get(cache_key)
     if data is None:
-        data = make()
+        data = metrics.render_observe(kind=kind, fmt=fmt, make=make)
         try:
             shared.set(cache_key, data, timeout=SHARED_CACHE_SECONDS)
         except Exception as error:  # as above: the image is still served
@@ -286,10 +304,12 @@ def _render_stored(image: StoredImage, size: int, fmt: str) -> bytes:
         with default_storage.open(name, "rb") as stored:
             source = stored.read()
     except Exception as error:  # any backend's client error (S3's are botocore's, not OSError)
+        metrics.storage_error()
         raise RenditionUnavailable(f"{name}: {error}") from error
     try:
         return render_source(source, size, fmt)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        metrics.storage_error()
         raise RenditionUnavailable(f"{name}: {error}") from error
 
 

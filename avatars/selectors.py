@@ -14,6 +14,7 @@ from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connec
 
 from avatars.models import Address, ModerationState, Rating
 from avatars.resolution import resolution_cached
+from gravatar import metrics
 
 MD5_LENGTH = 32
 SHA256_LENGTH = 64
@@ -93,6 +94,7 @@ def _query(digest: str) -> KnownHash | None:
     except (OperationalError, InterfaceError):
         if not reused:
             raise
+        metrics.database_error(kind=metrics.RECONNECTED)
         database.close()
         row = _fetch(database, sql, digest)
     return _known_hash(*row) if row else None

@@ -31,6 +31,7 @@ from avatars import emails, hooks, urlfetch
 from avatars.freshness import addresses_served_changed, avatars_served_changed, user_served_changed
 from avatars.imaging import decode, encode, square
 from avatars.models import Address, Avatar, ModerationState, Rating
+from gravatar import metrics
 
 # Every stored image lives under this folder of the storage backend.
 AVATAR_FOLDER = "avatars"
@@ -378,21 +379,29 @@ def avatar_upload(
 
     Raises `UploadRejected` or `FetchRefused` with a message for the person; nothing is kept.
     """
-    if data is None:
-        if not url:
-            raise ValueError("avatar_upload needs data or a url")
-        data = urlfetch.fetch(url, url_fetch_policy())
-    with atomic_with_files():
-        avatar = avatar_store(
-            owner=owner,
-            data=data,
-            rating=choices.rating,
-            alt_text=choices.alt_text,
-            crop=choices.crop,
-            quarter_turns=choices.quarter_turns,
-        )
-        if addresses:
-            avatar_assign(avatar=avatar, addresses=addresses)
+    try:
+        if data is None:
+            if not url:
+                raise ValueError("avatar_upload needs data or a url")
+            data = urlfetch.fetch(url, url_fetch_policy())
+        with atomic_with_files():
+            avatar = avatar_store(
+                owner=owner,
+                data=data,
+                rating=choices.rating,
+                alt_text=choices.alt_text,
+                crop=choices.crop,
+                quarter_turns=choices.quarter_turns,
+            )
+            if addresses:
+                avatar_assign(avatar=avatar, addresses=addresses)
+    except decode.UploadRejected as refused:
+        metrics.upload_refused(reason=refused.reason)
+        raise
+    except urlfetch.FetchRefused:
+        metrics.upload_refused(reason=urlfetch.REFUSAL_REASON)
+        raise
+    metrics.upload_accepted()
     return avatar
 
 

@@ -25,6 +25,11 @@ USER_AGENT = "gravatar-selfhosted-fetcher/1 (+avatar upload from a URL, profile 
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
+# An upload refused because its URL could not be fetched, in avatars_uploads_refused_total
+# beside decode.REFUSAL_REASONS.
+REFUSAL_REASON = "fetch"
+
+
 class FetchRefused(ValueError):
     """The URL cannot be fetched; the message is written for the person who typed it."""
 

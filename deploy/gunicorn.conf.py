@@ -23,6 +23,8 @@
 # encodes, at a lower priority (avatars/renditions.py), which needs no core of its own.
 import multiprocessing
 import os
+import shutil
+from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
@@ -41,6 +43,37 @@ graceful_timeout = 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 preload_app = True
+
+
+# Metrics (gravatar/metrics.py) in prometheus_client's multiprocess mode: each worker writes
+# its samples to files here and /metrics adds them up. Set before the app is preloaded, since
+# prometheus_client picks its storage when it is first imported; emptied when the server
+# starts (on_starting), so a restart's counters start from zero instead of adding the dead
+# processes' to the new ones. METRICS_ENABLED=false leaves it unset (bench/bench_metrics.py).
+_metrics_on = os.environ.get("METRICS_ENABLED", "true").strip().lower() not in {
+    "0", "false", "no", "off",
+}  # fmt: skip
+if _metrics_on and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _var_dir = Path(os.environ.get("VAR_DIR") or Path(__file__).resolve().parent.parent / "var")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_var_dir / "prometheus-multiproc")
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
+
+def on_starting(server: object) -> None:
+    # After the preload, which only wrote the arbiter's own (unused) files.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server: object, worker: object) -> None:
+    # A dead worker's live gauges must not be reported; its counters are kept in the sums.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
 
 
 def post_worker_init(worker: object) -> None:

@@ -102,6 +102,19 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in (default if raw is None else raw).split(",") if item.strip()]
 
 
+def env_networks(name: str, default: str) -> list[str]:
+    """Addresses or networks (10.0.0.0/24), each checked."""
+    values = env_list(name, default)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ImproperlyConfiguredEnv(
+                f"{name} entry {value!r} is not an IP address or network"
+            ) from None
+    return values
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = (_lookup(name) or default).strip().lower() or default
     if value not in choices:
@@ -283,9 +296,15 @@ INSTALLED_APPS = [
     "avatars",
     "profiles",
     "api",
+    "operations",
 ]
 
+# Metrics at /metrics (operations/), counted by gravatar/metrics.py; false removes the
+# request middleware and every count (bench/bench_metrics.py measures the difference).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 MIDDLEWARE = [
+    # First, so that a request's time covers every other middleware.
+    *(["operations.middleware.RequestMetricsMiddleware"] if METRICS_ENABLED else []),
     "avatars.middleware.CookielessAvatarMiddleware",
     # Before the session, CSRF and auth middleware: cookies are never credentials on /v3/.
     "api.middleware.CookielessApiMiddleware",
@@ -358,14 +377,7 @@ AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
 # Behind Varnish every request comes from the proxy; the client's address is the one the proxy
 # puts in X-Forwarded-For, believed only from these addresses or networks (make run's Varnish
 # is on loopback). Without this, five wrong passwords from anywhere would lock anyone out.
-TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
-for _proxy in TRUSTED_PROXIES:
-    try:
-        ipaddress.ip_network(_proxy, strict=False)
-    except ValueError:
-        raise ImproperlyConfiguredEnv(
-            f"TRUSTED_PROXIES entry {_proxy!r} is not an IP address or network"
-        ) from None
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")
 AXES_CLIENT_IP_CALLABLE = "avatars.client_address.client_ip"
 
 LANGUAGE_CODE = "en-us"
@@ -530,6 +542,19 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_HEADERS = ["authorization", "content-type"]
 CORS_EXPOSE_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
+
+# Who may read /metrics: clients from these addresses or networks (the client as
+# avatars/client_address.py finds it, so a request through Varnish counts as its client), or
+# anyone sending `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_ALLOWED_ADDRESSES = env_networks("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# The purge worker's own metrics (its deliveries), on this loopback port; 0: none.
+PURGE_WORKER_METRICS_PORT = env_int("PURGE_WORKER_METRICS_PORT", 0, minimum=0)
+PURGE_WORKER_METRICS_HOST = env_str("PURGE_WORKER_METRICS_HOST", "127.0.0.1")
+# The Prometheus the admin's Service health page reads (http://127.0.0.1:9090); empty: none.
+PROMETHEUS_URL = env_str("PROMETHEUS_URL").rstrip("/")
+# Milliseconds for each query of that page; a slower or absent Prometheus is reported as such.
+PROMETHEUS_TIMEOUT_MS = env_int("PROMETHEUS_TIMEOUT_MS", 2000, minimum=1)
 
 LOGGING = {
     "version": 1,

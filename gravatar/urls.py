@@ -3,10 +3,12 @@ from django.urls import include, path
 
 from api.urls import me_patterns
 from avatars import health
+from operations import views as operations
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", operations.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # The signed-in API first: one prefix check for other requests, none of the site's
     # patterns for its own. Also under /api/v3/, like /v3/profiles.

@@ -65,8 +65,25 @@ DECODE_NICENESS = 10
 DECODE_THREAD_NAME = "upload-decode"
 
 
+# Why an upload was refused, for the metrics (avatars_uploads_refused_total): a short,
+# bounded word per check below, never the message or anything of the file.
+EMPTY = "empty"
+TOO_LARGE = "too_large"
+TOO_MANY_PIXELS = "too_many_pixels"
+UNREADABLE = "unreadable"
+METADATA = "metadata"
+FORMAT = "format"
+CORRUPT = "corrupt"
+REFUSAL_REASONS = (EMPTY, TOO_LARGE, TOO_MANY_PIXELS, UNREADABLE, METADATA, FORMAT, CORRUPT)
+
+
 class UploadRejected(ValueError):
-    """The upload cannot become an avatar; the message is written for the person uploading."""
+    """The upload cannot become an avatar; the message is written for the person uploading,
+    the reason (one of REFUSAL_REASONS) for the operator."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class UploadTooLarge(UploadRejected):
@@ -114,11 +131,12 @@ def decode_master(
 def _opened(data: bytes, limits: Limits) -> Image.Image:
     """The image with its header read and checked; no pixel decoded yet."""
     if not data:
-        raise UploadRejected("The file is empty.")
+        raise UploadRejected("The file is empty.", reason=EMPTY)
     if len(data) > limits.max_bytes:
         raise UploadTooLarge(
             f"The file is {len(data) / 1_048_576:.1f} MB; the limit is "
-            f"{limits.max_bytes / 1_048_576:.0f} MB."
+            f"{limits.max_bytes / 1_048_576:.0f} MB.",
+            reason=TOO_LARGE,
         )
     try:
         with warnings.catch_warnings():
@@ -128,27 +146,40 @@ def _opened(data: bytes, limits: Limits) -> Image.Image:
         # Pillow's own guard fires on the header alone, before our finer limit below could.
         raise UploadTooLarge(
             "The image's dimensions are far too large; the limit is "
-            f"{limits.max_pixels / 1_000_000:.0f} megapixels."
+            f"{limits.max_pixels / 1_000_000:.0f} megapixels.",
+            reason=TOO_MANY_PIXELS,
         ) from None
     except UnidentifiedImageError:
-        raise UploadRejected(f"This file is not an image we can read. {FORMATS_HINT}") from None
+        raise UploadRejected(
+            f"This file is not an image we can read. {FORMATS_HINT}", reason=UNREADABLE
+        ) from None
+    except OSError:
+        # A header cut short (a JPEG segment longer than what is left): Pillow fails while
+        # reading it, before any pixel.
+        raise UploadRejected(
+            "The image is truncated or corrupt; try saving it again.", reason=CORRUPT
+        ) from None
     except ValueError:
         # Pillow refuses to inflate more than a megabyte of a PNG's colour profile or text
         # (iCCP, zTXt, iTXt) before the image data, with a bare ValueError.
         raise UploadRejected(
             "The image carries a colour profile or text block too large to read; "
-            "save it again without metadata."
+            "save it again without metadata.",
+            reason=METADATA,
         ) from None
     if image.format not in ACCEPTED_FORMATS:
-        raise UploadRejected(f"{image.format} images are not accepted. {FORMATS_HINT}")
+        raise UploadRejected(
+            f"{image.format} images are not accepted. {FORMATS_HINT}", reason=FORMAT
+        )
     width, height = image.size
     if width * height > limits.max_pixels:
         raise UploadTooLarge(
             f"The image is {width} x {height} pixels; the limit is "
-            f"{limits.max_pixels / 1_000_000:.0f} megapixels."
+            f"{limits.max_pixels / 1_000_000:.0f} megapixels.",
+            reason=TOO_MANY_PIXELS,
         )
     if width < 1 or height < 1:
-        raise UploadRejected("The image has no pixels.")
+        raise UploadRejected("The image has no pixels.", reason=EMPTY)
     return image
 
 
@@ -157,7 +188,9 @@ def _corrupt_is_refused() -> Iterator[None]:
     try:
         yield
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise UploadRejected("The image is truncated or corrupt; try saving it again.") from None
+        raise UploadRejected(
+            "The image is truncated or corrupt; try saving it again.", reason=CORRUPT
+        ) from None
 
 
 def _full_size(image: Image.Image) -> Image.Image:

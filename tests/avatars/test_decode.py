@@ -11,8 +11,19 @@ import pytest
 from PIL import Image, ImageChops
 
 from avatars.imaging import square
-from avatars.imaging.decode import Limits, UploadRejected, decode_master, decode_upload
-from tests.conftest import FIXTURES
+from avatars.imaging.decode import (
+    CORRUPT,
+    EMPTY,
+    FORMAT,
+    METADATA,
+    TOO_MANY_PIXELS,
+    UNREADABLE,
+    Limits,
+    UploadRejected,
+    decode_master,
+    decode_upload,
+)
+from tests.conftest import FIXTURES, image_bytes
 from tests.pixels import extrema, pixel
 
 HOSTILE = FIXTURES / "hostile"
@@ -44,6 +55,31 @@ def close(colour: tuple[int, ...], expected: tuple[int, int, int], slack: int = 
 def test_it_refuses_with_a_message(name, message):
     with pytest.raises(UploadRejected, match=message):
         decode_upload(fixture(name))
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("bomb.png", TOO_MANY_PIXELS),
+        ("huge-dimensions.png", TOO_MANY_PIXELS),
+        ("bmp-named.png", FORMAT),
+        ("truncated.jpg", CORRUPT),
+        ("not-an-image.jpg", UNREADABLE),
+        ("empty.jpg", EMPTY),
+        ("huge-iccp.png", METADATA),
+    ],
+)
+def test_each_refusal_names_its_reason_for_the_metrics(name, reason):
+    with pytest.raises(UploadRejected) as refused:
+        decode_upload(fixture(name))
+    assert refused.value.reason == reason
+
+
+def test_a_header_cut_short_is_refused_not_an_error():
+    """Pillow raises a bare OSError while reading a JPEG header cut inside a segment."""
+    with pytest.raises(UploadRejected, match="truncated or corrupt") as refused:
+        decode_upload(image_bytes((120, 120))[:200])
+    assert refused.value.reason == CORRUPT
 
 
 def test_the_bomb_is_refused_from_its_header_before_any_decoding():

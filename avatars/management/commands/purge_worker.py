@@ -9,9 +9,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
+from prometheus_client import Gauge, start_http_server
 
 from avatars.outage import OUTAGE_ERRORS, connections_reset
 from avatars.purging import purges_deliver_due, purges_prune
+from gravatar import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +21,13 @@ PRUNE_EVERY_SECONDS = 60
 # While the database is unreachable: 1, 2, 4 ... seconds between attempts, never more than
 # this, so the queue moves again within seconds of the database coming back.
 MAX_DATABASE_RETRY_SECONDS = 10.0
+
+# The worker's own, served on PURGE_WORKER_METRICS_PORT with its deliveries (gravatar/metrics.py):
+# a worker that stopped working shows as a timestamp that no longer moves.
+LAST_ROUND = Gauge(
+    "avatars_purge_worker_last_round_timestamp_seconds",
+    "When the purge worker last finished a round (Unix time).",
+)
 
 
 class Command(BaseCommand):
@@ -40,6 +49,15 @@ class Command(BaseCommand):
         if not once:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
+            if settings.PURGE_WORKER_METRICS_PORT:
+                start_http_server(
+                    settings.PURGE_WORKER_METRICS_PORT, addr=settings.PURGE_WORKER_METRICS_HOST
+                )
+                logger.info(
+                    "purge worker metrics on http://%s:%d/metrics",
+                    settings.PURGE_WORKER_METRICS_HOST,
+                    settings.PURGE_WORKER_METRICS_PORT,
+                )
             if not settings.VARNISH_NODES:
                 logger.info("VARNISH_NODES is empty: nothing is queued, nothing to deliver")
         last_prune = 0.0
@@ -56,6 +74,7 @@ class Command(BaseCommand):
                     raise
                 # The connection is dead or was never made; the next round connects afresh.
                 connections_reset()
+                metrics.database_error(kind=metrics.UNAVAILABLE)
                 if failing_since is None:
                     failing_since = time.monotonic()
                     logger.error(
@@ -71,6 +90,7 @@ class Command(BaseCommand):
                     return
                 retry_in = min(retry_in * 2, MAX_DATABASE_RETRY_SECONDS)
                 continue
+            LAST_ROUND.set_to_current_time()
             if failing_since is not None:
                 logger.warning(
                     "purge worker: database reachable again after %.1f s",

@@ -171,8 +171,9 @@ class PurgeRequest(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     # The second purge of a change, due five seconds after it (avatars/purging.py); its
-    # delivery is not a measure of how fast a change reaches the edge.
-    echo = models.BooleanField(default=False)
+    # delivery is not a measure of how fast a change reaches the edge. A database default
+    # too, so that the previous release, still running during an upgrade, can queue purges.
+    echo = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["created_at"]

@@ -18,7 +18,7 @@ SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 
 def variables_the_settings_read() -> set[str]:
     source = Path(project_settings.__file__).read_text()
-    names = set(re.findall(r'env_(?:str|bool|int|list|choice)\(\s*"([A-Z0-9_]+)"', source))
+    names = set(re.findall(r'env_(?:str|bool|int|list|networks|choice)\(\s*"([A-Z0-9_]+)"', source))
     # env_str also reads NAME_FILE (Docker secrets).
     files = set(re.findall(r'env_str\(\s*"([A-Z0-9_]+)"', source))
     return names | {f"{name}_FILE" for name in files}

@@ -148,7 +148,7 @@ def test_env_example_lists_every_variable_the_settings_read():
     import re
 
     source = Path(project_settings.__file__).read_text()
-    read = set(re.findall(r'env_(?:str|bool|int|list|choice)\(\s*"([A-Z0-9_]+)"', source))
+    read = set(re.findall(r'env_(?:str|bool|int|list|networks|choice)\(\s*"([A-Z0-9_]+)"', source))
     example = set(re.findall(r"^#?\s*([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - example == set(), "missing from .env.example"
     assert example - read == set(), "in .env.example but never read"

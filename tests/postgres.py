@@ -130,6 +130,18 @@ class Postgres:
         )
 
 
+def shared_database_url() -> str:
+    """The test database, for server processes of the test's own; they need its committed
+    rows. Only PostgreSQL can be shared: SQLite's test database lives in this process."""
+    import pytest
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("server processes cannot share an in-memory SQLite test database")
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 def app_env(**extra: str) -> dict[str, str]:
     """The environment for a child process of the app: this one's, minus what the tests set
     for themselves (their database, Redis, Varnish), plus `extra`."""

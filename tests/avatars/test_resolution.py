@@ -25,7 +25,7 @@ from avatars.models import ModerationState
 from avatars.selectors import KnownHash, StoredImage, hash_resolve
 from tests.conftest import require_binary
 from tests.personas import Personas, make_personas
-from tests.postgres import AppProcess, app_env, free_port
+from tests.postgres import AppProcess, app_env, free_port, shared_database_url
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -424,14 +424,6 @@ def test_a_frozen_redis_makes_the_listener_reconnect(people, settings):
 # Other processes: gunicorn's workers on this node and on another
 
 
-def _test_database_url() -> str:
-    """The test database, for server processes of the test's own; they need its committed rows."""
-    if connection.vendor != "postgresql":
-        pytest.skip("server processes cannot share an in-memory SQLite test database")
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.fixture
 def shared_media(settings: Any, tmp_path: Path) -> Path:
     """The media folder a server with VAR_DIR=tmp_path reads."""
@@ -461,7 +453,7 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., AppProcess]]:
 
     def start(**env: str) -> AppProcess:
         app = AppProcess(
-            app_env(DATABASE_URL=_test_database_url(), VAR_DIR=str(tmp_path), **env),
+            app_env(DATABASE_URL=shared_database_url(), VAR_DIR=str(tmp_path), **env),
             tmp_path / "gunicorn.log",
             workers=2,
         )

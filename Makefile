@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 VARNISH_PORT ?= 6081
-export HOST PORT VARNISH_PORT
+PROMETHEUS_PORT ?= 9090
+VARNISH_EXPORTER_PORT ?= 9131
+export HOST PORT VARNISH_PORT PROMETHEUS_PORT VARNISH_EXPORTER_PORT
 
 # Debian packages the tests and benchmarks drive for real.
 TEST_DEBS := varnish varnish-modules chromium chromium-driver wrk gcc libc6-dev valgrind prometheus prometheus-varnish-exporter

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,7 @@ class LocalRun:
     port: int
     varnish_port: int
     log: Path
+    prometheus_port: int
 
     @property
     def varnish_url(self) -> str:
@@ -108,12 +111,16 @@ class LocalRun:
 
 def start_local_run(var_dir: Path) -> LocalRun:
     require_binary("varnishd")
-    port, varnish_port = free_port(), free_port()
+    require_binary("prometheus")
+    port, varnish_port, prometheus_port = free_port(), free_port(), free_port()
     env = app_env(
         VAR_DIR=str(var_dir),
         HOST="127.0.0.1",
         PORT=str(port),
         VARNISH_PORT=str(varnish_port),
+        PROMETHEUS_PORT=str(prometheus_port),
+        VARNISH_EXPORTER_PORT=str(free_port()),
+        PURGE_WORKER_METRICS_PORT=str(free_port()),
         WEB_CONCURRENCY="1",
     )
     subprocess.run(
@@ -133,7 +140,7 @@ def start_local_run(var_dir: Path) -> LocalRun:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    run = LocalRun(process, var_dir, port, varnish_port, log)
+    run = LocalRun(process, var_dir, port, varnish_port, log, prometheus_port)
     try:
         until(lambda: run.answers() or process.poll() is not None, 60, "make run answering")
         assert process.poll() is None, log.read_text()
@@ -183,6 +190,28 @@ def test_setavatar_in_another_terminal_is_purged_from_varnish(local_run: LocalRu
     )
 
 
+def test_prometheus_scrapes_the_app_the_purge_worker_and_varnish(local_run: LocalRun):
+    prometheus = f"http://127.0.0.1:{local_run.prometheus_port}"
+
+    def health() -> dict[str, str]:
+        with urllib.request.urlopen(f"{prometheus}/api/v1/targets", timeout=5) as answer:
+            targets = json.load(answer)["data"]["activeTargets"]
+        return {target["labels"]["job"]: target["health"] for target in targets}
+
+    until(
+        lambda: set(health().values()) == {"up"},
+        45,
+        "every target of deploy/prometheus/prometheus.yml up",
+    )
+    assert set(health()) == {"app", "purge_worker", "varnish", "prometheus"}
+    # The admin's Service health page of this run reads that Prometheus.
+    printed = local_run.manage(
+        "shell", "-c", "from django.conf import settings; print(settings.PROMETHEUS_URL)"
+    )
+    assert printed.split()[-1] == prometheus
+    assert f"Prometheus on {prometheus}/" in local_run.log.read_text()
+
+
 def test_a_purge_worker_that_exits_is_started_again(local_run: LocalRun):
     until(lambda: len(local_run.worker_pids()) == 1, 20, "one purge worker")
     (first,) = local_run.worker_pids()
@@ -204,3 +233,5 @@ def test_stopping_it_stops_everything_and_removes_the_shared_configuration(tmp_p
     assert not run.run_env.exists()
     assert run.worker_pids() == set()
     assert not run.answers()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{run.prometheus_port}/-/ready", timeout=2)

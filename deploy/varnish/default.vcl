@@ -72,6 +72,12 @@ sub vcl_recv {
         unset req.http.Cookie;
         return (hash);
     }
+    if (req.url == "/metrics" || str.startswith(req.url, "/metrics?")) {
+        # Never cached, whatever a rule for one-segment URLs (profiles) may do below: the app
+        # decides who reads it from the client's address written here, or its bearer token.
+        set req.http.X-Forwarded-For = client.ip;
+        return (pass);
+    }
     # Account pages, the admin, health checks, forms: always from the app.
     set req.http.X-Forwarded-For = client.ip;
     return (pass);

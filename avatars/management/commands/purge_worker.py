@@ -44,20 +44,24 @@ class Command(BaseCommand):
             "--interval", type=float, default=1.0, help="Seconds between rounds (default 1)"
         )
 
+    def serve_metrics(self) -> None:
+        host, port = settings.PURGE_WORKER_METRICS_HOST, settings.PURGE_WORKER_METRICS_PORT
+        try:
+            start_http_server(port, addr=host)
+        except OSError as error:
+            # A second worker typed in another terminal finds the port taken: it delivers
+            # all the same, unseen.
+            logger.warning("purge worker metrics not served on %s:%d: %s", host, port, error)
+        else:
+            logger.info("purge worker metrics on http://%s:%d/metrics", host, port)
+
     def handle(self, *args: Any, once: bool, interval: float, **_: Any) -> None:
         stop = threading.Event()
         if not once:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
             if settings.PURGE_WORKER_METRICS_PORT:
-                start_http_server(
-                    settings.PURGE_WORKER_METRICS_PORT, addr=settings.PURGE_WORKER_METRICS_HOST
-                )
-                logger.info(
-                    "purge worker metrics on http://%s:%d/metrics",
-                    settings.PURGE_WORKER_METRICS_HOST,
-                    settings.PURGE_WORKER_METRICS_PORT,
-                )
+                self.serve_metrics()
             if not settings.VARNISH_NODES:
                 logger.info("VARNISH_NODES is empty: nothing is queued, nothing to deliver")
         last_prune = 0.0

@@ -81,3 +81,15 @@ def post_worker_init(worker: object) -> None:
     from avatars.resolution import resolution_start
 
     resolution_start()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # The hot path's counts go to the files twice a second, not at each request.
+        from gravatar import metrics
+
+        metrics.buffer_start()
+
+
+def worker_exit(server: object, worker: object) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from gravatar import metrics
+
+        metrics.flush()

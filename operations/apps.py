@@ -7,3 +7,19 @@ class OperationsConfig(AppConfig):
 
     name = "operations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.conf import settings
+        from django.core.signals import setting_changed
+
+        from gravatar import metrics
+
+        metrics.configure(enabled=settings.METRICS_ENABLED)
+        setting_changed.connect(_metrics_setting_changed)
+
+
+def _metrics_setting_changed(*, setting: str, value: object, **_: object) -> None:
+    if setting == "METRICS_ENABLED":
+        from gravatar import metrics
+
+        metrics.configure(enabled=bool(value))

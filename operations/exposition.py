@@ -97,6 +97,7 @@ class _Scrape:
 
 def metrics_collect() -> bytes:
     """The Prometheus text exposition of this node."""
+    metrics.flush()  # this worker's own tally; the others' is at most FLUSH_SECONDS old
     if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
         processes = CollectorRegistry()
         MultiProcessCollector(processes)  # type: ignore[no-untyped-call]

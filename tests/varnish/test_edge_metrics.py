@@ -25,7 +25,9 @@ pytestmark = pytest.mark.varnish
 UNKNOWN = hashlib.md5(b"nobody@example.com", usedforsecurity=False).hexdigest()
 
 
-def from_address(edge: Edge, source: str, path: str, **headers: str) -> tuple[int, dict, str]:
+def from_address(
+    edge: Edge, source: str, path: str, **headers: str
+) -> tuple[int, dict[str, str], str]:
     parts = urlsplit(edge.varnish.url)
     connection = http.client.HTTPConnection(
         parts.hostname or "", parts.port, timeout=10, source_address=(source, 0)

@@ -72,6 +72,7 @@ bench: system-packages $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_uploads.py
 	$(BIN)/python bench/bench_profiles.py
 	$(BIN)/python bench/bench_api.py
+	$(BIN)/python bench/bench_metrics.py
 
 clean:
 	rm -rf $(VENV) var

@@ -9,6 +9,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", operations.metrics, name="metrics"),
+    # Before the admin's own URLs, inside its login (admin_view).
+    path(
+        "admin/service-health/",
+        admin.site.admin_view(operations.service_health),
+        name="service_health",
+    ),
     path("admin/", admin.site.urls),
     # The signed-in API first: one prefix check for other requests, none of the site's
     # patterns for its own. Also under /api/v3/, like /v3/profiles.

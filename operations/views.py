@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from operations import services
 from operations.access import metrics_access_allowed
 from operations.exposition import metrics_collect
 
@@ -29,3 +33,20 @@ def metrics(request: HttpRequest) -> HttpResponse:
             headers=NO_STORE,
         )
     return HttpResponse(metrics_collect(), content_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
+
+
+@require_safe
+def service_health(request: HttpRequest) -> HttpResponse:
+    """GET /admin/service-health/?window=hour|day: graphs from Prometheus and every
+    dependency's health now. For superusers: it names every node and its errors."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    window = "day" if request.GET.get("window") == "day" else "hour"
+    context = {
+        **admin.site.each_context(request),
+        "title": "Service health",
+        "health": services.service_health(window=window),
+        "windows": list(services.WINDOWS),
+    }
+    # admin_view (gravatar/urls.py) marks it never cached.
+    return render(request, "operations/service_health.html", context)

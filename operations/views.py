@@ -41,7 +41,7 @@ def service_health(request: HttpRequest) -> HttpResponse:
     dependency's health now. For superusers: it names every node and its errors."""
     if not request.user.is_superuser:
         raise PermissionDenied
-    window = "day" if request.GET.get("window") == "day" else "hour"
+    window: services.Window = "day" if request.GET.get("window") == "day" else "hour"
     context = {
         **admin.site.each_context(request),
         "title": "Service health",

@@ -75,7 +75,7 @@ CHARTS = (
         tuple(
             Query(
                 f"histogram_quantile({q}, sum by (le) (rate("
-                'avatars_http_request_duration_seconds_bucket{{group="avatar"}}[{rate}])))',
+                'avatars_http_request_duration_seconds_bucket{group="avatar"}[{rate}])))',
                 label,
             )
             for q, label in (("0.5", "p50"), ("0.99", "p99"))
@@ -127,6 +127,7 @@ class Chart:
     title: str
     svg: SafeString
     legend: list[tuple[str, str]]
+    error: str = ""  # a query Prometheus refused (its exporter missing, say)
 
 
 @dataclass(frozen=True)
@@ -208,10 +209,12 @@ def _charts(
     drawn = []
     for spec in CHARTS:
         lines: list[charts.Line] = []
+        errors = []
         for query, future in zip(spec.queries, answers[spec.key], strict=True):
             try:
                 series = future.result()
-            except PrometheusUnavailable:
+            except PrometheusUnavailable as error:
+                errors.append(str(error))
                 series = []
             lines += [
                 charts.Line(label=_label(query.label, one.labels), points=one.points)
@@ -226,7 +229,9 @@ def _charts(
             chart_id=f"chart-{spec.key}",
         )
         # The SVG is built from escaped text and numbers only (operations/charts.py).
-        drawn.append(Chart(spec.key, spec.title, mark_safe(svg), charts.legend(lines)))  # noqa: S308
+        drawn.append(
+            Chart(spec.key, spec.title, mark_safe(svg), charts.legend(lines), "; ".join(errors))  # noqa: S308
+        )
     return drawn
 
 

@@ -117,25 +117,20 @@ def traffic(observed: Observed) -> None:
         for _ in range(3):
             assert request(observed.varnish.url, f"/avatar/{unknown}?d=404").status == 404
         # Each burst: two misses reached the app (then two scrapes), seven were hits.
-        wait_until(
-            lambda burst=burst: (
-                observed.instant('sum(avatars_http_requests_total{group="avatar"})')
-                >= 2 * (burst + 1)
-                and observed.instant("sum(varnish_main_cache_hit)") >= 7 * (burst + 1)
-            ),
-            timeout=20,
-            what="the requests in Prometheus",
-            interval=0.2,
-        )
+        wanted = burst + 1
+
+        def counted(wanted: int = wanted) -> bool:
+            avatar = observed.instant('sum(avatars_http_requests_total{group="avatar"})')
+            hits = observed.instant("sum(varnish_main_cache_hit)")
+            return avatar >= 2 * wanted and hits >= 7 * wanted
+
+        wait_until(counted, timeout=20, what="the requests in Prometheus", interval=0.2)
         scrapes = observed.instant('count_over_time(up{job="app"}[1m])')
-        wait_until(
-            lambda scrapes=scrapes: (
-                observed.instant('count_over_time(up{job="app"}[1m])') >= scrapes + 2
-            ),
-            timeout=10,
-            what="two more scrapes",
-            interval=0.2,
-        )
+
+        def scraped(scrapes: float = scrapes) -> bool:
+            return observed.instant('count_over_time(up{job="app"}[1m])') >= scrapes + 2
+
+        wait_until(scraped, timeout=10, what="two more scrapes", interval=0.2)
 
 
 def sign_in(new_page):

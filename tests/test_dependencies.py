@@ -59,3 +59,16 @@ def test_no_accounts_avatars_or_profiles_module_imports_api():
 def test_api_does_import_profiles_and_avatars():
     assert imports_of_app("api", "profiles") != []
     assert imports_of_app("api", "avatars") != []
+
+
+def test_no_other_app_imports_operations():
+    """operations reads the other apps (their rows, checks and nodes); they count through
+    gravatar/metrics.py instead."""
+    for app in ("accounts", "avatars", "profiles", "api"):
+        assert imports_of_app(app, "operations") == [], app
+
+
+def test_the_metric_families_import_no_app():
+    names = imported_modules(ROOT / "gravatar" / "metrics.py")
+    apps = {"accounts", "avatars", "profiles", "api", "operations"}
+    assert not {name for name in names if name.split(".")[0] in apps}

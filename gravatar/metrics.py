@@ -62,7 +62,7 @@ LATENCY_BUCKETS = (
     0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05,
     0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )  # fmt: skip
-# A default at 80 px draws in 0.03-1.4 ms, a 2048 px AVIF takes up to a few hundred.
+# A default at 80 px draws in 0.03-1.4 ms; the largest AVIF renditions take a few hundred.
 RENDER_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 # From a change's commit until every node confirmed its purge: milliseconds when every node
 # answers, then the worker's retries after 1, 2, 4 ... 30 s.

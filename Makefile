@@ -13,7 +13,7 @@ export HOST PORT VARNISH_PORT PROMETHEUS_PORT VARNISH_EXPORTER_PORT
 # Debian packages the tests and benchmarks drive for real.
 TEST_DEBS := varnish varnish-modules chromium chromium-driver wrk gcc libc6-dev valgrind prometheus prometheus-varnish-exporter
 
-.PHONY: run test lint typecheck pytest bench system-packages clean
+.PHONY: run cluster test lint typecheck pytest bench system-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +23,25 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
+$(VENV)/.cluster-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[cluster]"
+	touch $@ $(VENV)/.run-installed
+
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
-	touch $@ $(VENV)/.run-installed
+	touch $@ $(VENV)/.run-installed $(VENV)/.cluster-installed
 
 run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	exec deploy/run-local.sh
+
+# The scaled-out shape on this machine (deploy/cluster.py): two app nodes, two Varnish nodes,
+# PostgreSQL, Redis, S3 (moto), the purge worker and Prometheus; Ctrl-C stops it all. Ports and
+# services: CLUSTER_APP_PORTS, CLUSTER_VARNISH_PORTS, CLUSTER_S3_PORT, CLUSTER_PROMETHEUS_PORT,
+# CLUSTER_DATABASE_URL, CLUSTER_REDIS_URL, CLUSTER_DIR (see README).
+cluster: $(VENV)/.cluster-installed
+	exec $(BIN)/python deploy/cluster.py
 
 system-packages:
 	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

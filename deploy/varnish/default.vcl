@@ -47,6 +47,9 @@ sub vcl_recv {
     if (req.method == "PURGE") {
         call purge_by_xkey;
     }
+    if (req.url == "/edge-health" || str.startswith(req.url, "/edge-health?")) {
+        call edge_health;
+    }
     set req.backend_hint = app.backend();
     if (req.method != "GET" && req.method != "HEAD") {
         # The client's address for the app's login throttling (TRUSTED_PROXIES), replacing
@@ -81,6 +84,17 @@ sub vcl_recv {
     # Account pages, the admin, health checks, forms: always from the app.
     set req.http.X-Forwarded-For = client.ip;
     return (pass);
+}
+
+# For a DNS or load-balancer monitor: 200 while the probes see at least one app server
+# healthy, 503 when they see none, so the monitor routes around this node (or its data
+# centre) while it could only serve what it holds. Answered from the probes' state alone:
+# no request reaches the app and nothing is cached (vcl_synth adds no-store).
+sub edge_health {
+    if (std.healthy(app.backend())) {
+        return (synth(200, "OK"));
+    }
+    return (synth(503, "No healthy app server"));
 }
 
 sub purge_by_xkey {
@@ -388,6 +402,18 @@ sub vcl_backend_error {
 }
 
 sub vcl_synth {
+    if (req.url == "/edge-health" || str.startswith(req.url, "/edge-health?")) {
+        set resp.http.Cache-Control = "no-store";
+        set resp.http.Content-Type = "text/plain; charset=utf-8";
+        if (resp.status == 200) {
+            synthetic("ok: an app server is healthy" + {"
+"});
+        } else {
+            synthetic("unavailable: no app server is healthy" + {"
+"});
+        }
+        return (deliver);
+    }
     if (resp.status == 503 && str.startswith(req.url, "/avatar/") &&
         (req.method == "GET" || req.method == "HEAD") && var.get("stale") != "allow") {
         # The fetch failed: a stale copy (up to stale-if-error) beats an error, and the

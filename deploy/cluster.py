@@ -128,6 +128,11 @@ class Service:
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def start(self, timeout: float = START_TIMEOUT) -> Service:
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> Service:
+        """The process, without waiting for it (from the main thread only: the kernel's TERM
+        on the parent's death follows the thread that started it)."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -138,9 +143,14 @@ class Service:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - started from one thread
+                # Children are started from one thread, so this fork hook is safe.
+                preexec_fn=_die_with_parent,
             )
+        return self
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> Service:
         process = self.process
+        assert process is not None, f"{self.name} was not launched"
 
         def up() -> bool:
             if process.poll() is not None:
@@ -173,10 +183,8 @@ class Service:
         if process is None:
             return
         self._signal_group(signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
         # Stragglers of the group (a worker still finishing) go too.
         self._signal_group(signal.SIGKILL)
         process.wait()
@@ -370,28 +378,56 @@ class Cluster:
     # -- start ----------------------------------------------------------------------------
 
     def start(self, *, migrate: bool = True) -> Cluster:
-        """Every part, in the order they depend on each other; on any failure, what already
-        started is stopped again and the error says what went wrong."""
+        """Every part, each launched as soon as what it needs is up, so that their start-up
+        times overlap; on any failure, what already started is stopped again and the error
+        says what went wrong."""
         self.check_ports()
         self.root.mkdir(parents=True, exist_ok=True)
         self._secret_key()
         try:
             self.database_ensure()
-            self.start_s3()
+            s3 = self.start_s3(wait=False)
             if migrate:
                 self.manage("migrate", "--noinput", "-v0")
             self.manage("collectstatic", "--noinput", "-v0")
-            for number in range(1, len(self.apps) + 1):
-                self.start_app(number)
-            for number in range(1, len(self.varnishes) + 1):
-                self.start_varnish(number)
-            self.start_worker()
+            s3.wait_ready()
+            self.bucket_ensure()
+            parts = [self.start_app(n, wait=False) for n in range(1, len(self.apps) + 1)]
+            parts += [self.start_varnish(n, wait=False) for n in range(1, len(self.varnishes) + 1)]
+            parts.append(self.start_worker(wait=False))
             if self.prometheus:
-                self.start_prometheus()
+                prometheus = self.start_prometheus(wait=False)
+                if prometheus is not None:
+                    parts.append(prometheus)
+            for part in parts:
+                part.wait_ready()
+            self.wait_for_backends()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def wait_for_backends(self, timeout: float = 15) -> None:
+        """Until every Varnish node's probes see every app node healthy."""
+        for number in range(1, len(self.apps) + 1):
+            self.wait_for_backend(f"app{number}", "healthy", timeout=timeout)
+
+    def wait_for_backend(self, backend: str, state: str, *, timeout: float = 15) -> None:
+        """Until the probes of every running Varnish node report `backend` ("app1") in `state`
+        ("healthy" or "sick")."""
+        for number, varnish in enumerate(self.varnishes, 1):
+            if varnish is None:
+                continue
+
+            def reported(number: int = number) -> bool:
+                return self.backend_health(number).get(backend) == state
+
+            wait_until(
+                reported,
+                timeout=timeout,
+                what=f"Varnish node {number}'s probes report {backend} {state}",
+                interval=0.1,
+            )
 
     def check_ports(self) -> None:
         config = self.config
@@ -469,18 +505,29 @@ class Cluster:
             raise ClusterError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
         return result.stdout
 
-    def start_s3(self) -> Service:
+    def start_s3(self, *, wait: bool = True) -> Service:
         config = self.config
-        self.s3 = Service(
+        service = Service(
             name="the S3 server",
-            args=[sys.executable, "-m", "moto.server", "-H", config.host, "-p", str(config.s3_port)],
+            args=[
+                sys.executable,
+                "-m",
+                "moto.server",
+                "-H",
+                config.host,
+                "-p",
+                str(config.s3_port),
+            ],
             env={**os.environ, CLUSTER_MARKER: str(self.root)},
             log=self.root / "logs" / "s3.log",
             url=config.s3_url,
             ready=lambda: http_status(config.s3_url + "/moto-api/") is not None,
-        ).start()
-        self.bucket_ensure()
-        return self.s3
+        )
+        self.s3 = service.launch()
+        if wait:
+            service.wait_ready()
+            self.bucket_ensure()
+        return service
 
     def stop_s3(self) -> None:
         if self.s3 is not None:
@@ -511,7 +558,7 @@ class Cluster:
             return
         client.create_bucket(Bucket=self.config.bucket)  # type: ignore[attr-defined]
 
-    def start_app(self, number: int) -> Service:
+    def start_app(self, number: int, *, wait: bool = True) -> Service:
         config = self.config
         port = config.app_ports[number - 1]
         url = config.url(port)
@@ -542,8 +589,8 @@ class Cluster:
             url=url,
             ready=lambda: http_status(url + "/healthz") == 200,
         )
-        self.apps[number - 1] = service.start()
-        return service
+        self.apps[number - 1] = service.launch()
+        return service.wait_ready() if wait else service
 
     def stop_app(self, number: int) -> None:
         service = self.apps[number - 1]
@@ -561,7 +608,7 @@ class Cluster:
         """varnishd's -n: the folder varnishadm and varnishstat find it by."""
         return self.root / f"varnish{number}" / "instance"
 
-    def start_varnish(self, number: int) -> Service:
+    def start_varnish(self, number: int, *, wait: bool = True) -> Service:
         varnishd = find_program("varnishd")
         if varnishd is None:
             raise ClusterError("varnishd is not installed (make test installs it as root)")
@@ -591,8 +638,8 @@ class Cluster:
             url=url,
             ready=lambda: http_status(url + EDGE_HEALTH_PATH) is not None,
         )
-        self.varnishes[number - 1] = service.start()
-        return service
+        self.varnishes[number - 1] = service.launch()
+        return service.wait_ready() if wait else service
 
     def stop_varnish(self, number: int) -> None:
         service = self.varnishes[number - 1]
@@ -626,9 +673,9 @@ class Cluster:
                 health[parts[0].split(".")[-1]] = parts[3]
         return health
 
-    def start_worker(self) -> Service:
+    def start_worker(self, *, wait: bool = True) -> Service:
         config = self.config
-        self.worker = Service(
+        service = Service(
             name="the purge worker",
             args=[sys.executable, "manage.py", "purge_worker"],
             env={**config.app_env(), "VAR_DIR": str(self.root / "worker")},
@@ -636,10 +683,11 @@ class Cluster:
             url=", ".join(config.varnish_urls),
             # Running after its first second is as ready as it gets: it reports nothing.
             ready=_alive_for(1.0),
-        ).start()
-        return self.worker
+        )
+        self.worker = service.launch()
+        return service.wait_ready() if wait else service
 
-    def start_prometheus(self) -> Service | None:
+    def start_prometheus(self, *, wait: bool = True) -> Service | None:
         prometheus = find_program("prometheus")
         if prometheus is None:
             self.notes.append("Prometheus is not installed (make test installs it): not started")
@@ -649,7 +697,7 @@ class Cluster:
         config_file.parent.mkdir(parents=True, exist_ok=True)
         config_file.write_text(prometheus_config(config))
         url = config.prometheus_url
-        self.prometheus_service = Service(
+        service = Service(
             name="Prometheus",
             args=[
                 prometheus,
@@ -661,15 +709,20 @@ class Cluster:
             log=self.root / "logs" / "prometheus.log",
             url=url,
             ready=lambda: http_status(url + "/-/ready") == 200,
-        ).start()
-        return self.prometheus_service
+        )
+        self.prometheus_service = service.launch()
+        return service.wait_ready() if wait else service
 
     # -- stop -----------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Everything, the edge first so that nothing new comes in, the S3 server last."""
-        for service in self.services():
-            service.stop()
+        """Every part at once, each given its graceful stop (STOP_TIMEOUT) before KILL."""
+        # In parallel: each waits for its own graceful exit.
+        stopping = [threading.Thread(target=part.stop) for part in self.services()]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
         self.prometheus_service = None
         self.varnishes = [None] * len(self.varnishes)
         self.worker = None
@@ -682,7 +735,9 @@ class Cluster:
         config = self.config
         rows: list[tuple[str, str]] = []
         for number, url in enumerate(config.varnish_urls, 1):
-            rows.append((f"Varnish node {number}", f"{url}/  (edge health: {url}{EDGE_HEALTH_PATH})"))
+            rows.append(
+                (f"Varnish node {number}", f"{url}/  (edge health: {url}{EDGE_HEALTH_PATH})")
+            )
         for number, url in enumerate(config.app_urls, 1):
             rows.append((f"app node {number}", f"{url}/  (gunicorn, {config.app_workers} workers)"))
         rows.append(("purge worker", "purging " + ", ".join(config.varnish_urls)))
@@ -812,4 +867,3 @@ def _supervise(cluster: Cluster, stopping: threading.Event) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
-

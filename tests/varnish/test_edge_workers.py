@@ -9,20 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from avatars import resolution, services
 from tests.conftest import require_binary
 from tests.personas import Personas, make_personas
-from tests.postgres import AppProcess, app_env
+from tests.postgres import AppProcess, app_env, database_url_of_tests
 from tests.varnish.harness import Varnish, request
-
-
-def _test_database_url() -> str:
-    if connection.vendor != "postgresql":
-        pytest.skip("server processes cannot share an in-memory SQLite test database")
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -45,7 +37,7 @@ def test_a_change_is_served_through_varnish_at_once_while_workers_held_the_old_a
 ) -> None:
     require_binary("varnishd")
     app = AppProcess(
-        app_env(DATABASE_URL=_test_database_url(), VAR_DIR=str(tmp_path)),
+        app_env(DATABASE_URL=database_url_of_tests(), VAR_DIR=str(tmp_path)),
         tmp_path / "gunicorn.log",
         workers=2,
     ).start()

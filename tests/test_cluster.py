@@ -1,0 +1,180 @@
+"""`make cluster` (deploy/cluster.py) as a person runs it: it brings every part up, says where
+each is, and Ctrl-C or TERM, even in the middle of starting, stops them all, leaving no
+process and no port behind.
+
+Each run gets free ports, a folder of its own and the test database; whatever the cluster
+starts carries that folder in its environment (CLUSTER_MARKER), which is how a process left
+behind would be found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deploy.cluster import CLUSTER_MARKER, EDGE_HEALTH_PATH, REPO, http_status, port_is_free
+from tests.conftest import require_binary
+from tests.postgres import database_url_of_tests, free_port
+from tests.varnish.harness import wait_until
+
+pytestmark = pytest.mark.varnish
+
+
+@dataclass
+class Run:
+    process: subprocess.Popen[bytes]
+    root: Path
+    output: Path
+    ports: dict[str, int]
+
+    def printed(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def leftovers(self) -> list[str]:
+        """Processes whose environment names this run's folder."""
+        marker = f"{CLUSTER_MARKER}={self.root}\0".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if marker in (entry / "environ").read_bytes():
+                    found.append(f"{entry.name}: {(entry / 'cmdline').read_bytes()[:120]!r}")
+            except OSError:  # gone meanwhile, or a kernel thread
+                continue
+        return found
+
+    def busy_ports(self) -> dict[str, int]:
+        return {
+            name: port for name, port in self.ports.items() if not port_is_free("127.0.0.1", port)
+        }
+
+    def stop(self, signum: int, timeout: float = 45) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout)
+
+
+@pytest.fixture
+def cluster_run(tmp_path, transactional_db) -> Iterator[Callable[..., Run]]:
+    require_binary("varnishd")
+    require_binary("prometheus")
+    database_url = database_url_of_tests()
+    runs: list[Run] = []
+
+    def start(**env: str) -> Run:
+        ports = {
+            "app1": free_port(),
+            "app2": free_port(),
+            "varnish1": free_port(),
+            "varnish2": free_port(),
+            "s3": free_port(),
+            "prometheus": free_port(),
+        }
+        root = tmp_path / f"cluster{len(runs)}"
+        output = tmp_path / f"cluster{len(runs)}.out"
+        variables = {
+            "CLUSTER_DIR": str(root),
+            "CLUSTER_DATABASE_URL": database_url,
+            "CLUSTER_REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+            "CLUSTER_APP_PORTS": f"{ports['app1']},{ports['app2']}",
+            "CLUSTER_VARNISH_PORTS": f"{ports['varnish1']},{ports['varnish2']}",
+            "CLUSTER_S3_PORT": str(ports["s3"]),
+            "CLUSTER_PROMETHEUS_PORT": str(ports["prometheus"]),
+            "CLUSTER_APP_WORKERS": "1",
+            **env,
+        }
+        with output.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "deploy/cluster.py"],
+                cwd=REPO,
+                env={**os.environ, **variables},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        run = Run(process, root, output, ports)
+        runs.append(run)
+        return run
+
+    yield start
+    for run in runs:
+        if run.process.poll() is None:
+            run.process.kill()
+            run.process.wait()
+
+
+@contextlib.contextmanager
+def socket_on_a_port() -> Iterator[int]:
+    """Something else listening on a port the cluster wants."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield int(listener.getsockname()[1])
+
+
+def test_it_starts_every_part_says_where_and_ctrl_c_stops_them_all(cluster_run):
+    run = cluster_run()
+
+    wait_until(
+        lambda: "The cluster is up" in run.printed() or run.process.poll() is not None,
+        timeout=90,
+        what="make cluster says the cluster is up",
+        interval=0.2,
+    )
+    printed = run.printed()
+    ports = run.ports
+    answers = {
+        "varnish1": http_status(f"http://127.0.0.1:{ports['varnish1']}{EDGE_HEALTH_PATH}"),
+        "varnish2": http_status(f"http://127.0.0.1:{ports['varnish2']}{EDGE_HEALTH_PATH}"),
+        "app1": http_status(f"http://127.0.0.1:{ports['app1']}/readyz"),
+        "app2": http_status(f"http://127.0.0.1:{ports['app2']}/readyz"),
+        "prometheus": http_status(f"http://127.0.0.1:{ports['prometheus']}/-/ready"),
+    }
+    running = run.leftovers()
+    status = run.stop(signal.SIGINT)
+
+    assert answers == dict.fromkeys(answers, 200), printed
+    for port in ports.values():
+        assert f"http://127.0.0.1:{port}/" in printed
+    assert "purge worker" in printed and "PostgreSQL" in printed and "Redis" in printed
+    assert len(running) >= 7, running  # 2 gunicorn, 2 varnishd, worker, S3, Prometheus
+    assert status == 0, run.printed()
+    assert run.printed().rstrip().endswith("The cluster is stopped.")
+    assert run.leftovers() == []
+    assert run.busy_ports() == {}
+
+
+def test_a_term_while_it_is_starting_leaves_nothing_running(cluster_run):
+    run = cluster_run()
+    # Some parts are up, others still starting.
+    wait_until(
+        lambda: (run.root / "logs" / "s3.log").exists() or run.process.poll() is not None,
+        timeout=60,
+        what="make cluster starts the S3 server",
+    )
+
+    status = run.stop(signal.SIGTERM)
+
+    assert status == 0, run.printed()
+    assert "The cluster is up" not in run.printed()
+    assert run.leftovers() == []
+    assert run.busy_ports() == {}
+
+
+def test_a_port_in_use_is_named_and_nothing_starts(cluster_run):
+    with socket_on_a_port() as port:
+        run = cluster_run(CLUSTER_VARNISH_PORTS=f"{free_port()},{port}")
+        status = run.process.wait(30)
+
+    assert status == 1
+    assert f"port {port} (Varnish node 2) is in use" in run.printed()
+    assert "CLUSTER_VARNISH_PORTS" in run.printed()
+    assert run.leftovers() == []

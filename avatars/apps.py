@@ -6,5 +6,5 @@ class AvatarsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the system checks: VARNISH_NODES (avatars.E101), the rest (avatars.E102).
+        # Registers the system checks: VARNISH_NODES (avatars.E101), the rest (avatars.E102 on).
         from avatars import checks, purging  # noqa: F401

@@ -29,6 +29,7 @@ from django.core.checks import CheckMessage, Error, register
 from django.db import transaction
 from django.utils import timezone
 
+from avatars.checks import is_http_base_url
 from avatars.models import PurgeRequest
 from gravatar import metrics
 
@@ -247,12 +248,7 @@ def purges_prune(*, now: datetime | None = None) -> int:
 def check_varnish_nodes(**_: object) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     for node in settings.VARNISH_NODES:
-        parts = urlsplit(node)
-        try:
-            valid = parts.scheme in {"http", "https"} and bool(parts.hostname) and parts.port != 0
-        except ValueError:  # a port that is not a number
-            valid = False
-        if not valid:
+        if not is_http_base_url(node):
             errors.append(
                 Error(
                     f"VARNISH_NODES entry {node!r} is not an http(s) URL with a host",

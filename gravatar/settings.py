@@ -507,6 +507,10 @@ API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 3600, minimum=1)
 
 # Varnish nodes to purge, e.g. http://10.0.0.5:6081,http://10.0.0.6:6081
 VARNISH_NODES = env_list("VARNISH_NODES")
+# The app servers of this deployment, e.g. http://10.0.0.5:8000,http://10.0.0.6:8000. Listing
+# more than one tells the system checks that the service runs on several nodes, which local
+# media, a per-process cache, SQLite or a generated SECRET_KEY cannot (avatars/checks.py).
+APP_NODES = env_list("APP_NODES")
 
 # The REST API for apps (api/): OAuth 2.0 through django-oauth-toolkit, with every RFC 9700
 # recommendation enforced: PKCE S256 for every client, tokens stored only as SHA-256 checksums,

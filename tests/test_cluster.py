@@ -23,7 +23,7 @@ import pytest
 
 from deploy.cluster import CLUSTER_MARKER, EDGE_HEALTH_PATH, REPO, http_status, port_is_free
 from tests.conftest import require_binary
-from tests.postgres import database_url_of_tests, free_port
+from tests.postgres import free_port, shared_database_url
 from tests.varnish.harness import wait_until
 
 pytestmark = pytest.mark.varnish
@@ -67,7 +67,7 @@ class Run:
 def cluster_run(tmp_path, transactional_db) -> Iterator[Callable[..., Run]]:
     require_binary("varnishd")
     require_binary("prometheus")
-    database_url = database_url_of_tests()
+    database_url = shared_database_url()
     runs: list[Run] = []
 
     def start(**env: str) -> Run:

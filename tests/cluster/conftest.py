@@ -24,7 +24,7 @@ from avatars.models import Address
 from avatars.services import address_confirm
 from deploy.cluster import Cluster, ClusterConfig, free_port
 from tests.conftest import image_bytes, require_binary
-from tests.postgres import database_url_of_tests
+from tests.postgres import shared_database_url
 from tests.varnish.harness import Response, request, wait_until
 
 # Every request of these tests, so that a hung node fails a test instead of hanging it.
@@ -36,7 +36,7 @@ PASSWORD = "cluster-password-1"
 def cluster(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Cluster]:
     require_binary("varnishd")
     with django_db_blocker.unblock():
-        database_url = database_url_of_tests()
+        database_url = shared_database_url()
     config = ClusterConfig(
         root=tmp_path_factory.mktemp("cluster"),
         database_url=database_url,

@@ -13,7 +13,7 @@ import pytest
 from avatars import resolution, services
 from tests.conftest import require_binary
 from tests.personas import Personas, make_personas
-from tests.postgres import AppProcess, app_env, database_url_of_tests
+from tests.postgres import AppProcess, app_env, shared_database_url
 from tests.varnish.harness import Varnish, request
 
 
@@ -37,7 +37,7 @@ def test_a_change_is_served_through_varnish_at_once_while_workers_held_the_old_a
 ) -> None:
     require_binary("varnishd")
     app = AppProcess(
-        app_env(DATABASE_URL=database_url_of_tests(), VAR_DIR=str(tmp_path)),
+        app_env(DATABASE_URL=shared_database_url(), VAR_DIR=str(tmp_path)),
         tmp_path / "gunicorn.log",
         workers=2,
     ).start()

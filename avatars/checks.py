@@ -18,7 +18,7 @@ from django.core.checks import CheckMessage, Error, Warning, register
 from django.core.files.storage import FileSystemStorage
 from django.utils.module_loading import import_string
 
-from avatars import contract
+from avatars import contract, federation
 
 
 def is_http_base_url(url: str) -> bool:
@@ -109,3 +109,21 @@ def check_scale_out(**_: object) -> list[CheckMessage]:
             )
         )
     return found
+
+
+@register()
+def check_dns_resolver(**_: object) -> list[CheckMessage]:
+    """DNS_RESOLVER is an address the domain check can send queries to (avatars.E104)."""
+    if not settings.DNS_RESOLVER:
+        return []
+    try:
+        federation.resolver_address(settings.DNS_RESOLVER)
+    except ValueError:
+        return [
+            Error(
+                f"DNS_RESOLVER={settings.DNS_RESOLVER!r} is not an IP address (and port)",
+                hint="Use e.g. 127.0.0.1, 127.0.0.1:5353 or [::1]:53; empty uses the system's.",
+                id="avatars.E104",
+            )
+        ]
+    return []

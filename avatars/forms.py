@@ -7,10 +7,12 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import DomainNameValidator
 from django.db.models import QuerySet
 
 from accounts.forms import EmailForm
 from accounts.models import User, normalise_email
+from avatars import federation
 from avatars.imaging.square import CropBox
 from avatars.models import Address, Avatar, Rating
 from avatars.services import UploadChoices
@@ -21,6 +23,28 @@ class CheckForm(EmailForm):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
     )
+
+
+class DomainCheckForm(forms.Form):
+    """A domain whose avatar records to check; an address stands for its domain."""
+
+    NOT_A_DOMAIN = "Enter a domain name, such as example.com."
+
+    domain = forms.CharField(
+        max_length=253,
+        label="Domain",
+        widget=forms.TextInput(
+            attrs={"placeholder": "example.com", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_domain(self) -> str:
+        text: str = self.cleaned_data["domain"].strip().rpartition("@")[2].rstrip(".")
+        DomainNameValidator(accept_idna=True, message=self.NOT_A_DOMAIN)(text)
+        try:
+            return federation.domain_name(text)
+        except ValueError:
+            raise forms.ValidationError(self.NOT_A_DOMAIN) from None
 
 
 class AddressForm(forms.Form):

@@ -21,7 +21,7 @@ from accounts.decorators import anonymous_only
 from accounts.forms import EmailForm
 from accounts.models import User
 from accounts.views import LINK_BACKEND
-from avatars import export, forms, services, urlfetch
+from avatars import export, federation, forms, services, urlfetch
 from avatars.imaging import decode, encode
 from avatars.models import Address, Avatar, address_digests
 from avatars.tokens import address_tokens
@@ -33,6 +33,13 @@ PREVIEW_SIZES = (32, 80, 160)
 def _authenticated(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
+
+
+def _home(request: HttpRequest, **context: object) -> HttpResponse:
+    """The home page with its two check tools, either of them filled in."""
+    context.setdefault("form", forms.CheckForm())
+    context.setdefault("domain_form", forms.DomainCheckForm())
+    return render(request, "avatars/home.html", {"site_url": settings.SITE_URL, **context})
 
 
 @require_GET
@@ -48,11 +55,20 @@ def home(request: HttpRequest) -> HttpResponse:
             "md5_url": f"{settings.SITE_URL}/avatar/{md5}",
             "sha256_url": f"{settings.SITE_URL}/avatar/{sha256}",
         }
-    return render(
-        request,
-        "avatars/home.html",
-        {"form": form, "result": result, "site_url": settings.SITE_URL},
-    )
+    return _home(request, form=form, result=result)
+
+
+@require_GET
+def domain_check(request: HttpRequest) -> HttpResponse:
+    """Whether a domain's avatar SRV records point here (avatars/federation.py)."""
+    form = forms.DomainCheckForm(request.GET or None)
+    check = None
+    if form.is_valid():
+        try:
+            check = federation.domain_check(domain=form.cleaned_data["domain"])
+        except federation.DomainLookupFailed as failure:
+            form.add_error("domain", str(failure))
+    return _home(request, domain_form=form, domain_result=check)
 
 
 @anonymous_only

@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern] = [
     re_path(r"^avatar/(?P<name>[^/]*)/?$", views.avatar, name="avatar"),
     # The pages: each URL name is its view's and its service's name.
     path("", pages.home, name="home"),
+    path("domain/", pages.domain_check, name="domain_check"),
     path("signup/", pages.signup, name="signup"),
     path("login/link/", pages.magic_link_request, name="magic_link_request"),
     path("confirm/<int:pk>/<str:token>/", pages.address_confirm, name="address_confirm"),

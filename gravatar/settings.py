@@ -505,6 +505,11 @@ PROFILE_RESOLUTION_MEMORY_ENTRIES = env_int("PROFILE_RESOLUTION_MEMORY_ENTRIES",
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 100, minimum=1)
 API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 3600, minimum=1)
 
+# The home page's domain check (avatars/federation.py): the DNS server to ask, "ip" or
+# "ip:port" (empty: the system's resolvers), and the seconds the whole check may take.
+DNS_RESOLVER = env_str("DNS_RESOLVER")
+DNS_TIMEOUT = env_int("DNS_TIMEOUT", 3, minimum=1)
+
 # Varnish nodes to purge, e.g. http://10.0.0.5:6081,http://10.0.0.6:6081
 VARNISH_NODES = env_list("VARNISH_NODES")
 # The app servers of this deployment, e.g. http://10.0.0.5:8000,http://10.0.0.6:8000. Listing

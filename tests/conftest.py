@@ -23,6 +23,7 @@ from PIL import Image
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse
 
+    from tests.dns_server import DnsServer
     from tests.personas import Personas
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -104,6 +105,21 @@ def frozen_listener() -> Iterator[socket.socket]:
         yield listener
     finally:
         listener.close()
+
+
+@pytest.fixture
+def dns_server(settings: Any) -> Iterator[DnsServer]:
+    """A DNS server on loopback (tests/dns_server.py) that the domain check asks, giving up
+    after a second."""
+    from tests.dns_server import DnsServer
+
+    server = DnsServer()
+    settings.DNS_RESOLVER = server.address
+    settings.DNS_TIMEOUT = 1
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 def _is_local(host: str) -> bool:

@@ -12,7 +12,12 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from avatars import contract
-from avatars.checks import check_app_nodes, check_avatar_default, check_scale_out
+from avatars.checks import (
+    check_app_nodes,
+    check_avatar_default,
+    check_dns_resolver,
+    check_scale_out,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # The scale-out checks read an overridden DATABASES; no connection is ever made with it.
@@ -202,3 +207,17 @@ def test_gunicorn_logs_the_warnings_when_it_loads_the_app(tmp_path):
     )
     assert "(avatars.W103) APP_NODES lists 2 app nodes" in result.stderr
     assert "avatars.W106" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["dns.example.com", "127.0.0.1:99999", "1.2.3:53"])
+def test_a_dns_resolver_that_is_not_an_address_is_error_e104(settings, value):
+    settings.DNS_RESOLVER = value
+    [error] = check_dns_resolver()
+    assert error.id == "avatars.E104"
+    assert f"DNS_RESOLVER={value!r}" in error.msg
+
+
+@pytest.mark.parametrize("value", ["", "127.0.0.1", "127.0.0.1:5353", "[::1]:53"])
+def test_an_ip_address_and_port_or_none_is_a_dns_resolver(settings, value):
+    settings.DNS_RESOLVER = value
+    assert check_dns_resolver() == []

@@ -1,14 +1,19 @@
-"""docker-compose.yml gives the app containers only variables the settings read, and wires the
-Varnish tier the way deploy/varnish/ expects."""
+"""docker-compose.yml gives the app containers only variables the settings read, wires the
+Varnish tier the way deploy/varnish/ expects, and has the shape `make cluster` runs
+(deploy/cluster.py): the same parts, configured through the same variables."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from deploy.cluster import ClusterConfig
 from gravatar import settings as project_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,20 +55,27 @@ def test_the_app_containers_set_only_variables_the_settings_read():
 def test_the_scaled_out_shape_is_complete():
     apps = app_services()
     commands = {name: " ".join(service.get("command") or []) for name, service in apps.items()}
+    edges = [
+        name
+        for name, service in SERVICES.items()
+        if service.get("build", {}).get("target") == "varnish"
+    ]
 
-    assert {"postgres", "minio", "bucket", "varnish"} <= set(SERVICES)
+    assert {"postgres", "minio", "bucket", "redis"} <= set(SERVICES)
     assert sum(1 for command in commands.values() if not command) == 2, "two gunicorn servers"
     assert any("purge_worker" in command for command in commands.values())
     assert any("migrate" in command for command in commands.values())
-    assert SERVICES["varnish"]["build"]["target"] == "varnish"
+    assert sorted(edges) == ["varnish1", "varnish2"]
 
 
-def test_every_app_container_purges_the_varnish_service_and_uses_postgres_and_s3():
+def test_every_app_container_purges_both_varnish_nodes_and_uses_postgres_s3_and_redis():
     for name, service in app_services().items():
         environment = service["environment"]
-        assert environment["VARNISH_NODES"] == "http://varnish:6081", name
+        assert environment["VARNISH_NODES"] == "http://varnish1:6081,http://varnish2:6081", name
         assert environment["DATABASE_URL"].startswith("postgres://"), name
         assert environment["STORAGE"] == "s3", name
+        assert environment["REDIS_URL"] == "redis://redis:6379/0", name
+        assert environment["APP_NODES"] == "http://app1:8000,http://app2:8000", name
 
 
 def test_the_varnish_backends_are_the_app_services_and_purgers_their_network():
@@ -75,3 +87,65 @@ def test_the_varnish_backends_are_the_app_services_and_purgers_their_network():
     assert hosts <= set(SERVICES)
     network, bits = subnet.split("/")
     assert f'"{network}"/{bits};' in backends
+
+
+# What makes the shape: the services every app process is told about.
+SHAPE_VARIABLES = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "STORAGE",
+    "S3_BUCKET",
+    "S3_ENDPOINT_URL",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "S3_REGION",
+    "VARNISH_NODES",
+    "APP_NODES",
+    "SITE_URL",
+    "ALLOWED_HOSTS",
+}
+
+
+def compose_app_environment() -> dict[str, str]:
+    """The app containers' environment with compose's ${NAME:-default} written out."""
+    environment = SERVICES["app1"]["environment"]
+
+    def interpolated(value: str) -> str:
+        value = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+        return re.sub(r"\$\{[A-Z_]+:\?[^}]*\}", "a-secret-key-given-on-the-command-line", value)
+
+    return {name: interpolated(value) for name, value in environment.items()}
+
+
+def test_make_cluster_configures_the_same_shape(tmp_path):
+    cluster = ClusterConfig(
+        root=tmp_path, database_url="postgres://x@127.0.0.1/x", redis_url="redis://x"
+    ).app_env()
+    compose = compose_app_environment()
+
+    assert set(cluster) >= SHAPE_VARIABLES
+    assert set(compose) >= SHAPE_VARIABLES
+    for name in ("VARNISH_NODES", "APP_NODES"):
+        assert len(cluster[name].split(",")) == len(compose[name].split(",")) == 2, name
+    assert cluster["STORAGE"] == compose["STORAGE"] == "s3"
+    assert cluster["DATABASE_URL"].split(":")[0] == compose["DATABASE_URL"].split(":")[0]
+    assert cluster["REDIS_URL"].split(":")[0] == compose["REDIS_URL"].split(":")[0]
+
+
+def test_the_app_containers_configuration_passes_every_check_including_scale_out(tmp_path):
+    environment = {
+        **{k: v for k, v in os.environ.items() if k not in SHAPE_VARIABLES},
+        **compose_app_environment(),
+        "VAR_DIR": str(tmp_path),
+        "AVATARS_IGNORE_RUN_ENV": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

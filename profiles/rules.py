@@ -29,6 +29,7 @@ RESERVED_SLUGS: Final = frozenset(
         "avatar",
         "avatars",
         "confirm",
+        "domain",
         "edge-health",
         "email-sent",
         "favicon.ico",

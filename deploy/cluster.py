@@ -251,6 +251,9 @@ class ClusterConfig:
     varnish_ports: tuple[int, ...] = (6181, 6182)
     s3_port: int = 9101
     prometheus_port: int = 9190
+    # The purge worker's own /metrics, and one prometheus-varnish-exporter per Varnish node.
+    worker_metrics_port: int = 9191
+    exporter_ports: tuple[int, ...] = (9141, 9142)
     bucket: str = "avatars"
     # gunicorn workers per app node (deploy/gunicorn.conf.py's WEB_CONCURRENCY).
     app_workers: int = 2
@@ -262,6 +265,7 @@ class ClusterConfig:
         def single(name: str, default: int) -> int:
             return _env_ports(name, str(default), count=1)[0]
 
+        varnish_ports = _env_ports("CLUSTER_VARNISH_PORTS", "6181,6182")
         workers = os.environ.get("CLUSTER_APP_WORKERS") or "2"
         if not workers.isdigit() or int(workers) < 1:
             raise ClusterError(f"CLUSTER_APP_WORKERS={workers!r} is not a positive number")
@@ -272,9 +276,15 @@ class ClusterConfig:
             redis_url=os.environ.get("CLUSTER_REDIS_URL") or "redis://127.0.0.1:6379/0",
             host=os.environ.get("CLUSTER_HOST") or "127.0.0.1",
             app_ports=_env_ports("CLUSTER_APP_PORTS", "8101,8102"),
-            varnish_ports=_env_ports("CLUSTER_VARNISH_PORTS", "6181,6182"),
+            varnish_ports=varnish_ports,
             s3_port=single("CLUSTER_S3_PORT", 9101),
             prometheus_port=single("CLUSTER_PROMETHEUS_PORT", 9190),
+            worker_metrics_port=single("CLUSTER_WORKER_METRICS_PORT", 9191),
+            exporter_ports=_env_ports(
+                "CLUSTER_EXPORTER_PORTS",
+                ",".join(str(9141 + n) for n in range(len(varnish_ports))),
+                count=len(varnish_ports),
+            ),
             app_workers=int(workers),
         )
 
@@ -327,6 +337,8 @@ class ClusterConfig:
                 "S3_REGION": S3_REGION,
                 "VARNISH_NODES": ",".join(self.varnish_urls),
                 "APP_NODES": ",".join(self.app_urls),
+                # The admin's Service health page reads the cluster's Prometheus.
+                "PROMETHEUS_URL": self.prometheus_url,
             }
         )
         env.update(dict(self.extra_env))
@@ -344,6 +356,8 @@ _APP_VARIABLES = {
     "STORAGE",
     "VARNISH_NODES",
     "APP_NODES",
+    "PROMETHEUS_URL",
+    "PURGE_WORKER_METRICS_PORT",
     "HOST",
     "PORT",
     "WEB_CONCURRENCY",
@@ -360,19 +374,22 @@ class Cluster:
     apps: list[Service | None] = field(default_factory=list, init=False)
     varnishes: list[Service | None] = field(default_factory=list, init=False)
     worker: Service | None = field(default=None, init=False)
+    exporters: list[Service | None] = field(default_factory=list, init=False)
     prometheus_service: Service | None = field(default=None, init=False)
     notes: list[str] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.apps = [None] * len(self.config.app_ports)
         self.varnishes = [None] * len(self.config.varnish_ports)
+        self.exporters = [None] * len(self.config.varnish_ports)
 
     @property
     def root(self) -> Path:
         return self.config.root
 
     def services(self) -> list[Service]:
-        parts = [self.prometheus_service, *self.varnishes, self.worker, *self.apps, self.s3]
+        parts = [self.prometheus_service, *self.exporters, *self.varnishes, self.worker]
+        parts += [*self.apps, self.s3]
         return [part for part in parts if part is not None]
 
     # -- start ----------------------------------------------------------------------------
@@ -395,12 +412,13 @@ class Cluster:
             parts = [self.start_app(n, wait=False) for n in range(1, len(self.apps) + 1)]
             parts += [self.start_varnish(n, wait=False) for n in range(1, len(self.varnishes) + 1)]
             parts.append(self.start_worker(wait=False))
-            if self.prometheus:
-                prometheus = self.start_prometheus(wait=False)
-                if prometheus is not None:
-                    parts.append(prometheus)
             for part in parts:
                 part.wait_ready()
+            if self.prometheus:
+                # The exporters read the Varnish nodes' shared memory: after they are up.
+                parts = self.start_monitoring(wait=False)
+                for part in parts:
+                    part.wait_ready()
             self.wait_for_backends()
         except BaseException:
             self.stop()
@@ -444,6 +462,18 @@ class Cluster:
         ]
         if self.prometheus and find_program("prometheus"):
             wanted.append(("Prometheus", config.prometheus_port, "CLUSTER_PROMETHEUS_PORT"))
+            wanted.append(
+                (
+                    "the purge worker's metrics",
+                    config.worker_metrics_port,
+                    "CLUSTER_WORKER_METRICS_PORT",
+                )
+            )
+            if find_program("prometheus-varnish-exporter"):
+                wanted += [
+                    (f"Varnish node {n}'s exporter", port, "CLUSTER_EXPORTER_PORTS")
+                    for n, port in enumerate(config.exporter_ports, 1)
+                ]
         seen: dict[int, str] = {}
         for what, port, variable in wanted:
             if port in seen:
@@ -678,13 +708,50 @@ class Cluster:
         service = Service(
             name="the purge worker",
             args=[sys.executable, "manage.py", "purge_worker"],
-            env={**config.app_env(), "VAR_DIR": str(self.root / "worker")},
+            env={
+                **config.app_env(),
+                "VAR_DIR": str(self.root / "worker"),
+                **(
+                    {"PURGE_WORKER_METRICS_PORT": str(config.worker_metrics_port)}
+                    if self.prometheus
+                    else {}
+                ),
+            },
             log=self.root / "logs" / "purge_worker.log",
             url=", ".join(config.varnish_urls),
             # Running after its first second is as ready as it gets: it reports nothing.
             ready=_alive_for(1.0),
         )
         self.worker = service.launch()
+        return service.wait_ready() if wait else service
+
+    def start_monitoring(self, *, wait: bool = True) -> list[Service]:
+        """Prometheus and an exporter per Varnish node, when installed."""
+        parts = []
+        if find_program("prometheus-varnish-exporter"):
+            parts = [self.start_exporter(n, wait=wait) for n in range(1, len(self.varnishes) + 1)]
+        else:
+            self.notes.append("prometheus-varnish-exporter is not installed: Varnish not scraped")
+        prometheus = self.start_prometheus(wait=wait)
+        return parts + ([prometheus] if prometheus else [])
+
+    def start_exporter(self, number: int, *, wait: bool = True) -> Service:
+        config = self.config
+        port = config.exporter_ports[number - 1]
+        url = config.url(port)
+        service = Service(
+            name=f"Varnish node {number}'s exporter",
+            args=[
+                find_program("prometheus-varnish-exporter") or "prometheus-varnish-exporter",
+                *("-n", str(self.varnish_name(number)), "-raw"),
+                *("-web.listen-address", f"{config.host}:{port}"),
+            ],
+            env={**os.environ, CLUSTER_MARKER: str(self.root)},
+            log=self.root / "logs" / f"varnish{number}-exporter.log",
+            url=url,
+            ready=lambda: http_status(url + "/metrics") == 200,
+        )
+        self.exporters[number - 1] = service.launch()
         return service.wait_ready() if wait else service
 
     def start_prometheus(self, *, wait: bool = True) -> Service | None:
@@ -703,6 +770,9 @@ class Cluster:
                 prometheus,
                 f"--config.file={config_file}",
                 f"--storage.tsdb.path={self.root / 'prometheus' / 'data'}",
+                # As `make run`'s: two days at most, never more than 512 MB.
+                "--storage.tsdb.retention.time=2d",
+                "--storage.tsdb.retention.size=512MB",
                 f"--web.listen-address={config.host}:{config.prometheus_port}",
             ],
             env={**os.environ, CLUSTER_MARKER: str(self.root)},
@@ -724,6 +794,7 @@ class Cluster:
         for thread in stopping:
             thread.join()
         self.prometheus_service = None
+        self.exporters = [None] * len(self.exporters)
         self.varnishes = [None] * len(self.varnishes)
         self.worker = None
         self.apps = [None] * len(self.apps)
@@ -745,7 +816,11 @@ class Cluster:
         rows.append(("Redis", config.redis_url))
         rows.append(("S3 (moto)", f"{config.s3_url}/  bucket {config.bucket}"))
         if self.prometheus_service is not None:
-            rows.append(("Prometheus", f"{config.prometheus_url}/"))
+            scraped = "every app node, the purge worker"
+            if any(self.exporters):
+                ports = ", ".join(str(port) for port in config.exporter_ports)
+                scraped += f" and each Varnish node's exporter (ports {ports})"
+            rows.append(("Prometheus", f"{config.prometheus_url}/  (scraping {scraped})"))
         else:
             rows.append(("Prometheus", "not running"))
         width = max(len(name) for name, _ in rows)
@@ -789,19 +864,34 @@ def _without_password(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+def prometheus_targets(config: ClusterConfig) -> dict[str, list[str]]:
+    """What each job of deploy/prometheus/prometheus.yml scrapes in this cluster."""
+    return {
+        "app": [f"{config.host}:{port}" for port in config.app_ports],
+        "purge_worker": [f"{config.host}:{config.worker_metrics_port}"],
+        "varnish": [f"{config.host}:{port}" for port in config.exporter_ports],
+        "prometheus": [f"{config.host}:{config.prometheus_port}"],
+    }
+
+
 def prometheus_config(config: ClusterConfig) -> str:
-    """Prometheus's configuration for this cluster: every app node, scraped every 5 s."""
-    targets = ", ".join(f'"{config.host}:{port}"' for port in config.app_ports)
-    return (
-        "global:\n"
-        "  scrape_interval: 5s\n"
-        "  evaluation_interval: 5s\n"
-        "scrape_configs:\n"
-        "  - job_name: avatars\n"
-        "    metrics_path: /metrics\n"
-        "    static_configs:\n"
-        f"      - targets: [{targets}]\n"
-    )
+    """The shipped Prometheus configuration (deploy/prometheus/prometheus.yml, `make run`'s),
+    each job's targets moved to this cluster's parts."""
+    import yaml
+
+    shipped = PROMETHEUS_DIR / "prometheus.yml"
+    targets = prometheus_targets(config)
+    if shipped.exists():
+        document = yaml.safe_load(shipped.read_text())
+    else:
+        document = {
+            "global": {"scrape_interval": "10s", "scrape_timeout": "5s"},
+            "scrape_configs": [{"job_name": job} for job in targets],
+        }
+    for job in document.get("scrape_configs") or []:
+        if job.get("job_name") in targets:
+            job["static_configs"] = [{"targets": targets[job["job_name"]]}]
+    return yaml.safe_dump(document, sort_keys=False)
 
 
 class _Stop(Exception):

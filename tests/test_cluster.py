@@ -10,11 +10,13 @@ behind would be found.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +80,9 @@ def cluster_run(tmp_path, transactional_db) -> Iterator[Callable[..., Run]]:
             "varnish2": free_port(),
             "s3": free_port(),
             "prometheus": free_port(),
+            "worker_metrics": free_port(),
+            "exporter1": free_port(),
+            "exporter2": free_port(),
         }
         root = tmp_path / f"cluster{len(runs)}"
         output = tmp_path / f"cluster{len(runs)}.out"
@@ -89,6 +94,8 @@ def cluster_run(tmp_path, transactional_db) -> Iterator[Callable[..., Run]]:
             "CLUSTER_VARNISH_PORTS": f"{ports['varnish1']},{ports['varnish2']}",
             "CLUSTER_S3_PORT": str(ports["s3"]),
             "CLUSTER_PROMETHEUS_PORT": str(ports["prometheus"]),
+            "CLUSTER_WORKER_METRICS_PORT": str(ports["worker_metrics"]),
+            "CLUSTER_EXPORTER_PORTS": f"{ports['exporter1']},{ports['exporter2']}",
             "CLUSTER_APP_WORKERS": "1",
             **env,
         }
@@ -109,6 +116,16 @@ def cluster_run(tmp_path, transactional_db) -> Iterator[Callable[..., Run]]:
         if run.process.poll() is None:
             run.process.kill()
             run.process.wait()
+
+
+def prometheus_targets(port: int) -> dict[str, set[str]]:
+    """{job: its targets} as Prometheus's own API lists them."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/targets", timeout=5) as answer:
+        active = json.load(answer)["data"]["activeTargets"]
+    jobs: dict[str, set[str]] = {}
+    for target in active:
+        jobs.setdefault(target["labels"]["job"], set()).add(target["labels"]["instance"])
+    return jobs
 
 
 @contextlib.contextmanager
@@ -137,7 +154,10 @@ def test_it_starts_every_part_says_where_and_ctrl_c_stops_them_all(cluster_run):
         "app1": http_status(f"http://127.0.0.1:{ports['app1']}/readyz"),
         "app2": http_status(f"http://127.0.0.1:{ports['app2']}/readyz"),
         "prometheus": http_status(f"http://127.0.0.1:{ports['prometheus']}/-/ready"),
+        "exporter1": http_status(f"http://127.0.0.1:{ports['exporter1']}/metrics"),
+        "exporter2": http_status(f"http://127.0.0.1:{ports['exporter2']}/metrics"),
     }
+    scraped = prometheus_targets(ports["prometheus"])
     running = run.leftovers()
     status = run.stop(signal.SIGINT)
 
@@ -145,7 +165,14 @@ def test_it_starts_every_part_says_where_and_ctrl_c_stops_them_all(cluster_run):
     for port in ports.values():
         assert f"http://127.0.0.1:{port}/" in printed
     assert "purge worker" in printed and "PostgreSQL" in printed and "Redis" in printed
-    assert len(running) >= 7, running  # 2 gunicorn, 2 varnishd, worker, S3, Prometheus
+    # 2 gunicorn, 2 varnishd, the worker, S3, Prometheus, 2 exporters (and their children).
+    assert len(running) >= 9, running
+    assert scraped == {
+        "app": {f"127.0.0.1:{ports['app1']}", f"127.0.0.1:{ports['app2']}"},
+        "purge_worker": {f"127.0.0.1:{ports['worker_metrics']}"},
+        "varnish": {f"127.0.0.1:{ports['exporter1']}", f"127.0.0.1:{ports['exporter2']}"},
+        "prometheus": {f"127.0.0.1:{ports['prometheus']}"},
+    }
     assert status == 0, run.printed()
     assert run.printed().rstrip().endswith("The cluster is stopped.")
     assert run.leftovers() == []

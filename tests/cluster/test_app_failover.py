@@ -4,6 +4,7 @@ once their probes notice, not one request through either fails."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import itertools
 import threading
 import time
@@ -39,7 +40,8 @@ class Load:
             name = hashlib.md5(f"load-{next(self.counter)}".encode(), usedforsecurity=False)
             try:
                 status = request(url, f"/avatar/{name.hexdigest()}?d=identicon&s=40").status
-            except OSError:
+            except (OSError, http.client.HTTPException):
+                # Refused, reset, or cut short after the headers: a failed request all the same.
                 status = 0
             with self.lock:
                 self.answers.append((time.monotonic(), url, status))

@@ -257,8 +257,6 @@ class ClusterConfig:
     bucket: str = "avatars"
     # gunicorn workers per app node (deploy/gunicorn.conf.py's WEB_CONCURRENCY).
     app_workers: int = 2
-    # The part's environment beyond what the cluster sets (tests add their own).
-    extra_env: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls) -> ClusterConfig:
@@ -341,7 +339,6 @@ class ClusterConfig:
                 "PROMETHEUS_URL": self.prometheus_url,
             }
         )
-        env.update(dict(self.extra_env))
         return env
 
 

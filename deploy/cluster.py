@@ -808,16 +808,18 @@ class Cluster:
             )
         for number, url in enumerate(config.app_urls, 1):
             rows.append((f"app node {number}", f"{url}/  (gunicorn, {config.app_workers} workers)"))
-        rows.append(("purge worker", "purging " + ", ".join(config.varnish_urls)))
+        worker = "purging " + ", ".join(config.varnish_urls)
+        if self.prometheus_service is not None:
+            worker += f"  (metrics: {config.url(config.worker_metrics_port)}/)"
+        rows.append(("purge worker", worker))
         rows.append(("PostgreSQL", _without_password(config.database_url)))
         rows.append(("Redis", config.redis_url))
         rows.append(("S3 (moto)", f"{config.s3_url}/  bucket {config.bucket}"))
         if self.prometheus_service is not None:
-            scraped = "every app node, the purge worker"
-            if any(self.exporters):
-                ports = ", ".join(str(port) for port in config.exporter_ports)
-                scraped += f" and each Varnish node's exporter (ports {ports})"
-            rows.append(("Prometheus", f"{config.prometheus_url}/  (scraping {scraped})"))
+            rows.append(("Prometheus", f"{config.prometheus_url}/  (scraping every part)"))
+            for number, exporter in enumerate(self.exporters, 1):
+                if exporter is not None:
+                    rows.append((f"Varnish {number} exporter", f"{exporter.url}/metrics"))
         else:
             rows.append(("Prometheus", "not running"))
         width = max(len(name) for name, _ in rows)

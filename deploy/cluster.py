@@ -59,16 +59,33 @@ class ClusterError(RuntimeError):
     """The shape cannot start as configured; the message says what to change."""
 
 
+class Stopped(Exception):
+    """Ctrl-C or TERM came while the cluster was starting."""
+
+
+# Set by main()'s signal handler. The handler itself raises nothing: an exception thrown at an
+# arbitrary point (between starting a child and recording it) could leave that child behind,
+# so starting checks this at every step and in every wait instead.
+STOP_REQUESTED = threading.Event()
+
+
 def wait_until(
     check: Callable[[], object], *, timeout: float, what: str, interval: float = 0.05
 ) -> None:
     """Polls `check` until it returns something true; after `timeout` seconds it fails,
-    saying `what` was awaited."""
+    saying `what` was awaited. A stop request ends the wait at once."""
     deadline = time.monotonic() + timeout
     while not check():
+        if STOP_REQUESTED.is_set():
+            raise Stopped
         if time.monotonic() >= deadline:
             raise TimeoutError(f"waited {timeout:g} s in vain for: {what}")
         time.sleep(interval)
+
+
+def checkpoint() -> None:
+    if STOP_REQUESTED.is_set():
+        raise Stopped
 
 
 def find_program(name: str) -> str | None:
@@ -406,11 +423,13 @@ class Cluster:
             self.manage("collectstatic", "--noinput", "-v0")
             s3.wait_ready()
             self.bucket_ensure()
+            checkpoint()
             parts = [self.start_app(n, wait=False) for n in range(1, len(self.apps) + 1)]
             parts += [self.start_varnish(n, wait=False) for n in range(1, len(self.varnishes) + 1)]
             parts.append(self.start_worker(wait=False))
             for part in parts:
                 part.wait_ready()
+            checkpoint()
             if self.prometheus:
                 # The exporters read the Varnish nodes' shared memory: after they are up.
                 parts = self.start_monitoring(wait=False)
@@ -517,20 +536,36 @@ class Cluster:
         finally:
             connection.close()
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, timeout: float = 300) -> None:
+        """A management command with the app's environment, given up on a stop request."""
+        checkpoint()
         env = {**self.config.app_env(), "VAR_DIR": str(self.root / "manage")}
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise ClusterError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-        return result.stdout
+        log = self.root / "logs" / "manage.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", *args],
+                cwd=REPO,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_until(
+                lambda: process.poll() is not None,
+                timeout=timeout,
+                what=f"manage.py {args[0]} finishes",
+                interval=0.1,
+            )
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if process.returncode != 0:
+            checkpoint()  # a Ctrl-C in the terminal reached the command too
+            tail = log.read_text(errors="replace")[-3000:]
+            raise ClusterError(f"manage.py {' '.join(args)} failed; the end of {log}:\n{tail}")
 
     def start_s3(self, *, wait: bool = True) -> Service:
         config = self.config
@@ -550,7 +585,8 @@ class Cluster:
             url=config.s3_url,
             ready=lambda: http_status(config.s3_url + "/moto-api/") is not None,
         )
-        self.s3 = service.launch()
+        self.s3 = service
+        service.launch()
         if wait:
             service.wait_ready()
             self.bucket_ensure()
@@ -616,7 +652,8 @@ class Cluster:
             url=url,
             ready=lambda: http_status(url + "/healthz") == 200,
         )
-        self.apps[number - 1] = service.launch()
+        self.apps[number - 1] = service
+        service.launch()
         return service.wait_ready() if wait else service
 
     def stop_app(self, number: int) -> None:
@@ -665,7 +702,8 @@ class Cluster:
             url=url,
             ready=lambda: http_status(url + EDGE_HEALTH_PATH) is not None,
         )
-        self.varnishes[number - 1] = service.launch()
+        self.varnishes[number - 1] = service
+        service.launch()
         return service.wait_ready() if wait else service
 
     def stop_varnish(self, number: int) -> None:
@@ -719,7 +757,8 @@ class Cluster:
             # Running after its first second is as ready as it gets: it reports nothing.
             ready=_alive_for(1.0),
         )
-        self.worker = service.launch()
+        self.worker = service
+        service.launch()
         return service.wait_ready() if wait else service
 
     def start_monitoring(self, *, wait: bool = True) -> list[Service]:
@@ -748,7 +787,8 @@ class Cluster:
             url=url,
             ready=lambda: http_status(url + "/metrics") == 200,
         )
-        self.exporters[number - 1] = service.launch()
+        self.exporters[number - 1] = service
+        service.launch()
         return service.wait_ready() if wait else service
 
     def start_prometheus(self, *, wait: bool = True) -> Service | None:
@@ -777,7 +817,8 @@ class Cluster:
             url=url,
             ready=lambda: http_status(url + "/-/ready") == 200,
         )
-        self.prometheus_service = service.launch()
+        self.prometheus_service = service
+        service.launch()
         return service.wait_ready() if wait else service
 
     # -- stop -----------------------------------------------------------------------------
@@ -893,17 +934,9 @@ def prometheus_config(config: ClusterConfig) -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
-class _Stop(Exception):
-    """Ctrl-C or TERM."""
-
-
 def main() -> int:
-    stopping = threading.Event()
-
     def on_signal(signum: int, _frame: object) -> None:
-        if not stopping.is_set():
-            stopping.set()
-            raise _Stop
+        STOP_REQUESTED.set()
 
     try:
         config = ClusterConfig.from_env()
@@ -919,16 +952,13 @@ def main() -> int:
         cluster.write_env_file()
         print("The cluster is up (Ctrl-C stops everything):", flush=True)
         print(cluster.describe(), flush=True)
-        _supervise(cluster, stopping)
-    except _Stop:
+        _supervise(cluster)
+    except Stopped:
         pass
     except ClusterError as error:
         print(f"make cluster: {error}", file=sys.stderr, flush=True)
         return 1
     finally:
-        # A second Ctrl-C must not cut the clean-up short.
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)
         cluster.stop()
         with contextlib.suppress(FileNotFoundError):
             cluster.env_file.unlink()
@@ -936,16 +966,17 @@ def main() -> int:
     return 0
 
 
-def _supervise(cluster: Cluster, stopping: threading.Event) -> None:
+def _supervise(cluster: Cluster) -> None:
     """Until a signal: a part that exits is reported; the purge worker is started again
     after a pause that grows with each quick exit, as `make run` does."""
     pause = 1.0
     reported: set[str] = set()
-    while not stopping.wait(0.5):
+    while not STOP_REQUESTED.wait(0.5):
         worker = cluster.worker
         if worker is not None and not worker.running:
             print(f"the purge worker exited; starting it again in {pause:g} s", flush=True)
-            stopping.wait(pause)
+            if STOP_REQUESTED.wait(pause):
+                return
             pause = min(pause * 2, 30.0)
             cluster.start_worker()
         for service in cluster.services():

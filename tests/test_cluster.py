@@ -157,7 +157,13 @@ def test_it_starts_every_part_says_where_and_ctrl_c_stops_them_all(cluster_run):
         "exporter1": http_status(f"http://127.0.0.1:{ports['exporter1']}/metrics"),
         "exporter2": http_status(f"http://127.0.0.1:{ports['exporter2']}/metrics"),
     }
-    scraped = prometheus_targets(ports["prometheus"])
+
+    def every_job_discovered() -> dict[str, set[str]] | None:
+        jobs = prometheus_targets(ports["prometheus"])
+        return jobs if len(jobs) == 4 else None
+
+    # Prometheus is ready before it has read its targets.
+    scraped = wait_until(every_job_discovered, timeout=15, what="Prometheus lists its targets")
     running = run.leftovers()
     status = run.stop(signal.SIGINT)
 

@@ -898,7 +898,7 @@ def _alive_for(seconds: float) -> Callable[[], bool]:
 
 def _without_password(url: str) -> str:
     parts = urlsplit(url)
-    if parts.password is None:
+    if not parts.password:
         return url
     netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
     return parts._replace(netloc=netloc).geturl()

@@ -441,7 +441,7 @@ class Cluster:
             raise
         return self
 
-    def wait_for_backends(self, timeout: float = 15) -> None:
+    def wait_for_backends(self, timeout: float = 30) -> None:
         """Until every Varnish node's probes see every app node healthy."""
         for number in range(1, len(self.apps) + 1):
             self.wait_for_backend(f"app{number}", "healthy", timeout=timeout)
@@ -456,12 +456,15 @@ class Cluster:
             def reported(number: int = number) -> bool:
                 return self.backend_health(number).get(backend) == state
 
-            wait_until(
-                reported,
-                timeout=timeout,
-                what=f"Varnish node {number}'s probes report {backend} {state}",
-                interval=0.1,
-            )
+            try:
+                wait_until(
+                    reported,
+                    timeout=timeout,
+                    what=f"Varnish node {number}'s probes report {backend} {state}",
+                    interval=0.1,
+                )
+            except TimeoutError as error:
+                raise ClusterError(f"{error}; they report {self.backend_health(number)}") from None
 
     def check_ports(self) -> None:
         config = self.config

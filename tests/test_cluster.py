@@ -149,6 +149,7 @@ def test_it_starts_every_part_says_where_and_ctrl_c_stops_them_all(cluster_run):
         interval=0.2,
     )
     printed = run.printed()
+    assert "The cluster is up" in printed, printed
     ports = run.ports
     answers = {
         "varnish1": http_status(

@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Two images from one file, as docker-compose.yml uses them:
 #   app     - the Django service: gunicorn, the purge worker, migrations
-#   varnish - Debian's Varnish 7.1 with varnish-modules (xkey), as the tests run it
+#   varnish - Debian's Varnish 7.1 with varnish-modules (xkey), as the tests run it, and
+#             prometheus-varnish-exporter beside it
 
 FROM python:3.11-slim-bookworm AS app
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,9 +25,11 @@ FROM debian:bookworm-slim AS varnish
 # varnishd compiles VCL with gcc at every load.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        varnish varnish-modules gcc libc6-dev \
+        varnish varnish-modules gcc libc6-dev prometheus-varnish-exporter \
     && rm -rf /var/lib/apt/lists/*
 COPY deploy/varnish/default.vcl deploy/varnish/contract.vcl /etc/varnish/
 COPY deploy/varnish/backends.compose.vcl /etc/varnish/backends.vcl
-EXPOSE 6081
-CMD ["varnishd", "-F", "-a", ":6081", "-f", "/etc/varnish/default.vcl", "-s", "malloc,512m"]
+EXPOSE 6081 9131
+# The exporter reads this varnishd's counters (its shared memory), so it runs beside it;
+# varnishd stays the main process.
+CMD ["/bin/sh", "-c", "prometheus-varnish-exporter -web.listen-address :9131 & exec varnishd -F -a :6081 -f /etc/varnish/default.vcl -s malloc,512m"]

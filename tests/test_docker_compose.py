@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from deploy.cluster import ClusterConfig
+from deploy.cluster import ClusterConfig, prometheus_targets
 from gravatar import settings as project_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def test_the_scaled_out_shape_is_complete():
         if service.get("build", {}).get("target") == "varnish"
     ]
 
-    assert {"postgres", "minio", "bucket", "redis"} <= set(SERVICES)
+    assert {"postgres", "minio", "bucket", "redis", "prometheus"} <= set(SERVICES)
     assert sum(1 for command in commands.values() if not command) == 2, "two gunicorn servers"
     assert any("purge_worker" in command for command in commands.values())
     assert any("migrate" in command for command in commands.values())
@@ -149,3 +149,25 @@ def test_the_app_containers_configuration_passes_every_check_including_scale_out
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_prometheus_scrapes_the_compose_services_with_the_clusters_jobs(tmp_path):
+    mounted = {
+        volume.split(":")[1]: volume.split(":")[0]
+        for volume in SERVICES["prometheus"]["volumes"]
+        if volume.startswith("./")
+    }
+    scrape = yaml.safe_load((ROOT / mounted["/etc/prometheus/prometheus.yml"]).read_text())
+    jobs = {
+        job["job_name"]: {
+            target for config in job["static_configs"] for target in config["targets"]
+        }
+        for job in scrape["scrape_configs"]
+    }
+    cluster = ClusterConfig(root=tmp_path, database_url="postgres://x/x", redis_url="redis://x")
+
+    assert set(jobs) == set(prometheus_targets(cluster))
+    assert jobs["app"] == {f"{name}:8000" for name in ("app1", "app2")}
+    assert jobs["varnish"] == {"varnish1:9131", "varnish2:9131"}
+    for target in set().union(*jobs.values()) - {"localhost:9090"}:
+        assert target.split(":")[0] in SERVICES, target

@@ -79,6 +79,7 @@ bench: system-packages $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_instructions.py
 	$(BIN)/python bench/varnish_bench.py
+	$(BIN)/python bench/bench_profiles_edge.py
 	$(BIN)/python bench/bench_shared_cache.py
 	$(BIN)/python bench/bench_uploads.py
 	$(BIN)/python bench/bench_profiles.py

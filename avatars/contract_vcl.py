@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from avatars import contract
+from avatars import contract, hooks
 
 CONTRACT_VCL = Path(__file__).resolve().parent.parent / "deploy" / "varnish" / "contract.vcl"
 PREFIX = "/avatar/"
@@ -202,4 +202,12 @@ def render() -> str:
         "    }",
         "}",
     ]
-    return "\n".join(lines) + "\n"
+    return (
+        "\n".join(lines)
+        + "\n"
+        + "".join(
+            # Other apps' URL facts (avatars.hooks.vcl_section_register), after the avatar's.
+            "\n" + section()
+            for section in hooks.vcl_sections()
+        )
+    )

@@ -19,6 +19,7 @@ from functools import partial
 from django.db import transaction
 
 from accounts.models import User
+from avatars import hooks
 from avatars.models import Address, Avatar
 from avatars.purging import purge_queue
 from avatars.resolution import digests_changed
@@ -31,7 +32,10 @@ def digests_of(addresses: Iterable[Address]) -> list[str]:
 
 def addresses_served_changed(*, addresses: Iterable[Address]) -> None:
     """These addresses now serve something else (assigned, verified, removed, unassigned)."""
-    keys_served_changed(keys=digests_of(addresses))
+    addresses = list(addresses)
+    # Other apps' answers for these accounts show the addresses too (avatars.hooks).
+    owners = {address.owner_id for address in addresses}
+    keys_served_changed(keys=digests_of(addresses) + hooks.owner_keys(owners))
 
 
 def keys_served_changed(*, keys: Iterable[str]) -> None:

@@ -131,6 +131,12 @@ class ModerationAction(models.Model):
         RATE = "rate", "Changed rating"
         DISABLE_USER = "disable_user", "Disabled account"
         ENABLE_USER = "enable_user", "Enabled account"
+        # Profiles (the profiles app records these; avatars knows only their names).
+        HIDE_PROFILE = "hide_profile", "Hid profile"
+        UNHIDE_PROFILE = "unhide_profile", "Showed profile again"
+        CLEAR_PROFILE_FIELD = "clear_profile_field", "Cleared profile field"
+        # Not a moderator's decision: a visitor's report sent an approved image back to the queue.
+        REPORT = "report", "Reported by a visitor"
 
     moderator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -24,20 +24,21 @@ _KIND_FOR_STATE = {
 
 def _avatars_moderate(
     *,
-    moderator: User,
+    moderator: User | None,
     avatars: Iterable[Avatar],
     field: Literal["state", "rating"],
     value: str,
     kind: ModerationAction.Kind,
     note: str,
+    only_states: Iterable[str] = (),
 ) -> int:
-    """Set `field` to `value` on the avatars that differ, one recorded action each."""
+    """Set `field` to `value` on the avatars that differ (and are in `only_states`, when
+    given, as read under the lock), one recorded action each."""
     with transaction.atomic():
-        changed = [
-            avatar
-            for avatar in Avatar.objects.select_for_update().filter(pk__in=[a.pk for a in avatars])
-            if getattr(avatar, field) != value
-        ]
+        locked = Avatar.objects.select_for_update().filter(pk__in=[a.pk for a in avatars])
+        if only_states:
+            locked = locked.filter(state__in=list(only_states))
+        changed = [avatar for avatar in locked if getattr(avatar, field) != value]
         ModerationAction.objects.bulk_create(
             ModerationAction(
                 moderator=moderator,
@@ -85,6 +86,21 @@ def avatars_set_rating(
         value=rating,
         kind=ModerationAction.Kind.RATE,
         note=note,
+    )
+
+
+def avatars_report(*, avatars: Iterable[Avatar], note: str = "") -> int:
+    """A visitor reported the page these images show on: approved ones go back to the queue
+    (flagged; they keep showing, as flagged images do), recorded without a moderator. New and
+    flagged ones are in the queue already and rejected ones show nowhere."""
+    return _avatars_moderate(
+        moderator=None,
+        avatars=avatars,
+        field="state",
+        value=ModerationState.FLAGGED,
+        kind=ModerationAction.Kind.REPORT,
+        note=note,
+        only_states=[ModerationState.APPROVED],
     )
 
 

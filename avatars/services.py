@@ -28,7 +28,12 @@ from accounts import throttle
 from accounts.emails import send_magic_link, send_signup_existing
 from accounts.models import User, normalise_email
 from avatars import emails, hooks, urlfetch
-from avatars.freshness import addresses_served_changed, avatars_served_changed, user_served_changed
+from avatars.freshness import (
+    addresses_served_changed,
+    avatars_served_changed,
+    keys_served_changed,
+    user_served_changed,
+)
 from avatars.imaging import decode, encode, square
 from avatars.models import Address, Avatar, ModerationState, Rating
 from gravatar import metrics
@@ -184,6 +189,9 @@ def address_primary(*, address: Address) -> None:
         )
         address.is_primary = True
         address.save(update_fields=["is_primary", "updated_at"])
+        # Images do not depend on it, but an account's other answers may (the address a
+        # profile's slug answers for): those go, the images stay cached.
+        keys_served_changed(keys=hooks.owner_keys({address.owner_id}))
 
 
 # Files and transactions

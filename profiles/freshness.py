@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils import timezone
+
 from avatars.freshness import keys_served_changed
 from avatars.models import Address
 from profiles import rules
-from profiles.models import Profile
+from profiles.models import OldSlug, Profile
 from profiles.selectors import profile_keys_of
 
 
@@ -23,3 +25,19 @@ def profile_served_changed(*, profile: Profile, slugs: Iterable[str] = ()) -> No
     addresses = list(Address.objects.filter(owner_id=profile.user_id, verified_at__isnull=False))
     keys = profile_keys_of(profile, addresses) + [rules.slug_key(slug) for slug in slugs if slug]
     keys_served_changed(keys=keys)
+
+
+def slug_keys_of_owners(owners: set[int]) -> list[str]:
+    """The slug keys (current and still redirecting) of these accounts' profiles: what an
+    address, avatar or account change must purge besides the digests (registered with
+    `avatars.hooks.owner_keys_register`), since every answer of a profile, by hash or slug,
+    carries its slug's key and shows the account's addresses, avatar and name."""
+    slugs = list(
+        Profile.objects.filter(user_id__in=owners, slug__isnull=False).values_list(
+            "slug", flat=True
+        )
+    )
+    slugs += OldSlug.objects.filter(
+        profile__user_id__in=owners, retired_at__gt=timezone.now() - rules.OLD_SLUG_REDIRECT
+    ).values_list("slug", flat=True)
+    return [rules.slug_key(slug) for slug in slugs if slug]

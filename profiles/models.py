@@ -126,3 +126,48 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}: {self.hits} since {self.window_start}"
+
+
+class ProfileReport(models.Model):
+    """A visitor's report of a public profile: it waits in the moderators' queue until one of
+    them resolves it. The client is kept only as a keyed digest of its address."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=20, choices=rules.REPORT_REASONS)
+    details = models.TextField(max_length=rules.REPORT_DETAILS_MAX, blank=True)
+    client_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["resolved_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} of profile {self.profile_id}"
+
+
+class ReportThrottle(models.Model):
+    """How many reports one client address sent in the current window: one row per digest and
+    window, counted up with a conditional UPDATE, so concurrent workers cannot exceed it."""
+
+    client_digest = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_digest", "window_start"], name="report_throttle_once_per_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} report(s) since {self.window_start:%Y-%m-%d %H:%M}"

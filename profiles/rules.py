@@ -107,6 +107,9 @@ CHECK_MESSAGE_MAX: Final = 250  # ProfileAccount.check_message
 
 # Legacy formats (§4): /<hash-or-slug>.<format>.
 FORMATS: Final = ("json", "xml", "php", "vcf", "qr")
+# The query parameters each answer reads; the edge drops every other (`?source=`, trackers)
+# so that they share one cached object. The HTML page and the other formats read none.
+FORMAT_PARAMETERS: Final = {"json": ("callback",), "qr": ("s", "size")}
 CALLBACK_PATTERN: Final = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
 QR_SIZE_MIN: Final = 1
 QR_SIZE_MAX: Final = 1024
@@ -152,3 +155,31 @@ def slug_key(slug: str) -> str:
     """The edge cache key (xkey) of a slug's public answers, found or not: purged when the slug
     is claimed, changed or freed, so a cached 404 for a slug never outlives its claim."""
     return f"slug-{slug.lower()}"
+
+
+# Moderation: the fields of §2 a moderator may clear one at a time (the display name is the
+# account's). Links, accounts elsewhere and published addresses are cleared one entry at a time
+# as "<kind>:<id>" (profiles.moderation.profile_clear_field).
+CLEARABLE_FIELDS: Final = (
+    "display_name",
+    *TEXT_FIELDS,
+    "about_me",
+    "background_color",
+)
+CLEARABLE_ENTRIES: Final = ("link", "account", "email")
+
+# A visitor's report (the link on every public page): a reason picked from this list.
+REPORT_REASONS: Final = (
+    ("impersonation", "Pretends to be someone else"),
+    ("offensive", "Offensive or hateful content"),
+    ("sexual", "Sexual content"),
+    ("spam", "Spam or scam links"),
+    ("private", "Shares someone's private information"),
+    ("other", "Something else"),
+)
+REPORT_DETAILS_MAX: Final = 500
+# Reports per client address per window, counted in the database so every worker and node
+# shares the count (as accounts/throttle.py does for emails): enough for a person, too few to
+# flood the queue.
+REPORTS_PER_WINDOW: Final = 5
+REPORT_WINDOW: Final = timedelta(hours=1)

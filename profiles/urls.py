@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path, re_path
 
-from profiles import pages, views
+from profiles import pages, report, views
 
 # The owner's pages, under /account/. Each URL name is its view's and its service's name.
 account_patterns: list[URLPattern] = [
@@ -30,6 +30,12 @@ account_patterns: list[URLPattern] = [
     ),
 ]
 
+# A visitor's report of a public profile (the link on its page): a second path segment, so no
+# public answer's pattern matches it, and never cached at the edge.
+report_patterns: list[URLPattern] = [
+    re_path(r"^(?P<slug>[^/.]+)/report$", report.profile_report, name="profile_report"),
+]
+
 # The public answers. Included last by gravatar/urls.py: `/<slug>` would shadow any later route.
 public_patterns: list[URLPattern] = [
     re_path(r"^(?:api/)?v3/profiles/(?P<name>[^/]+)$", views.profile_v3, name="profile_v3"),
@@ -39,4 +45,4 @@ public_patterns: list[URLPattern] = [
     re_path(r"^(?P<name>[^/.]+)$", views.profile_page, name="profile_page"),
 ]
 
-urlpatterns = account_patterns + public_patterns
+urlpatterns = account_patterns + report_patterns + public_patterns

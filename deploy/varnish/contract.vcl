@@ -141,3 +141,43 @@ sub contract_initials {
         var.set("initials", "&initials=" + std.toupper(str.take(var.get("v"), 3)));
     }
 }
+
+# The public profile URLs (profiles/rules.py), appended by profiles/contract_vcl.py.
+#
+# var url := the cache key and backend URL of a public profile answer: "/<name>" (the
+# page) or "/<name>.<format>" (json, xml, php, vcf, qr), <name> a hash or a
+# slug that is not reserved, with only the query parameters that answer reads:
+#     callback for json,
+#     s, size for qr,
+# none for the rest. A query with a percent-encoded name is kept whole (the app may
+# decode it to one it reads). Unset for every other URL.
+sub contract_profile_url {
+    if (req.url ~ "^/(?:[A-Za-z0-9_-]{3,40}|[0-9A-Fa-f]{32}|[0-9A-Fa-f]{64})(?:[.](?:json|xml|php|vcf|qr))?(?:[?]|$)") {
+        var.set("name", std.tolower(regsub(req.url, "^/([^.?]*).*$", "\1")));
+        if (var.get("name") ~ "^(?:\.well\-known|about|account|accounts|admin|api|avatar|avatars|confirm|edge\-health|email\-sent|favicon\.ico|healthz|help|login|logout|media|metrics|oauth|password|privacy|profile|profiles|readyz|robots\.txt|settings|signup|static|support|terms|v1|v2|v3|well\-known)$") {
+            return;
+        }
+        if (!str.contains(req.url, "?")) {
+            var.set("url", req.url);
+            return;
+        }
+        var.set("path", regsub(req.url, "[?].*$", ""));
+        var.set("q", "&" + regsub(req.url, "^[^?]*[?]", ""));
+        if (str.contains(var.get("q"), "%") && var.get("q") ~ "&[^=&]*%") {
+            var.set("url", req.url);
+            return;
+        }
+        if (var.get("path") ~ "[.]json$") {
+            var.set("q", regsuball(var.get("q"), "&(?!(?:callback)(?:[=&]|$))[^&]*", ""));
+        } elsif (var.get("path") ~ "[.]qr$") {
+            var.set("q", regsuball(var.get("q"), "&(?!(?:s|size)(?:[=&]|$))[^&]*", ""));
+        } else {
+            var.set("q", "");
+        }
+        if (var.get("q") == "") {
+            var.set("url", var.get("path"));
+        } else {
+            var.set("url", var.get("path") + "?" + regsub(var.get("q"), "^&", ""));
+        }
+    }
+}

@@ -4,7 +4,10 @@ vcl 4.1;
 # Avatars are kept for as long as the app's s-maxage says (a week) because the app purges
 # them by xkey (both digests of an address) the moment what a hash serves changes.
 # Equivalent avatar URLs are rewritten to one canonical URL so they share one object.
-# Nothing but avatars and static files is ever cached: account and admin pages pass.
+# Public profile answers (/<slug>, /<hash>, /<name>.<format>) are cached the same way, purged
+# by the digests and the slug's key; /v3/ passes, because the app counts each client's rate
+# limit there (shared by every node) and reports it in headers no cached answer could carry.
+# Nothing else is ever cached: account and admin pages, the report form and the API pass.
 #
 # The deployment's app servers and the addresses allowed to purge live in backends.vcl
 # (found on vcl_path): a director called `app` and an acl called `purgers`. What each
@@ -80,6 +83,23 @@ sub vcl_recv {
         # decides who reads it from the client's address written here, or its bearer token.
         set req.http.X-Forwarded-For = client.ip;
         return (pass);
+    }
+    if (str.startswith(req.url, "/v3/") || str.startswith(req.url, "/api/v3/")) {
+        # Each answer carries its client's own X-RateLimit-* counts, and the count is shared
+        # by every node in the app's store; vsthrottle would count per node and forget on
+        # restart. So the app sees every request, from the address written here.
+        unset req.http.Cookie;
+        set req.http.X-Forwarded-For = client.ip;
+        return (pass);
+    }
+    call contract_profile_url;
+    if (var.get("url")) {
+        # The same answer for everyone: no session, no credentials; an answer that sets a
+        # cookie is not stored (vcl_backend_response). `?source=` and other parameters the
+        # answer does not read are gone from var url, the key and the backend's URL.
+        unset req.http.Cookie;
+        unset req.http.Authorization;
+        return (hash);
     }
     # Account pages, the admin, health checks, forms: always from the app.
     set req.http.X-Forwarded-For = client.ip;

@@ -7,10 +7,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import User, normalise_email
+from avatars import hooks
 
 GROUP = "Moderators"
 # What the moderation admin needs: the queue and its actions, the log, accounts with their
-# addresses (to disable one). Nothing that adds or deletes.
+# addresses (to disable one). Nothing that adds or deletes. Apps built on avatars add theirs
+# (avatars.hooks.moderator_permissions_register).
 PERMISSIONS = [
     ("avatars", "view_avatar"),
     ("avatars", "change_avatar"),
@@ -52,7 +54,7 @@ def moderators_group() -> Group:
     group, _ = Group.objects.get_or_create(name=GROUP)
     wanted = [
         Permission.objects.get(content_type__app_label=app, codename=codename)
-        for app, codename in PERMISSIONS
+        for app, codename in PERMISSIONS + hooks.moderator_permissions()
     ]
     group.permissions.set(wanted)
     return group

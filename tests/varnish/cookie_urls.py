@@ -1,0 +1,20 @@
+"""A URL configuration for one edge test: a profile-shaped URL whose answer sets a cookie but
+says it may be cached, which Varnish must still never store."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, re_path
+
+
+def cookie_page(request: HttpRequest, name: str) -> HttpResponse:
+    response = HttpResponse(f"a page for {name}")
+    response["Cache-Control"] = "public, max-age=300, s-maxage=604800"
+    response["xkey"] = "profile"
+    response.set_cookie("visitor", secrets.token_hex(8))
+    return response
+
+
+urlpatterns: list[URLPattern] = [re_path(r"^(?P<name>[^/.]+)$", cookie_page)]

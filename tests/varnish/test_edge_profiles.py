@@ -9,6 +9,7 @@ import dataclasses
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -32,7 +33,7 @@ from profiles.services import (
 )
 from tests.personas import Personas, make_personas
 from tests.profiles.moderated import WORK_EMAIL, make_published
-from tests.varnish.conftest import Edge, measure_until
+from tests.varnish.conftest import CHANGE_LATENCIES, Edge
 from tests.varnish.harness import Response
 from tests.varnish.test_edge_client_address import CLIENT_A, CLIENT_B, Browser
 
@@ -103,21 +104,39 @@ def assert_every_format_changes(
     edge: Edge, urls: list[str], change: Callable[[], object]
 ) -> dict[str, Answer]:
     """Warm every URL, change, and poll through Varnish until each shows what the app answers
-    now (read straight from it once the change returned): within CHANGE_VISIBLE_WITHIN."""
+    now: within CHANGE_VISIBLE_WITHIN of the change's start. The URLs are polled at once, as
+    many clients would ask, and what the app answers is read straight from it in another
+    thread meanwhile, so neither stretches what is measured: each URL's time is when an
+    answer from Varnish showing the change arrived."""
     before = warm(edge, urls)
-    started = time.monotonic()
-    change()
-    now = {url: answer(edge.direct(url)) for url in urls}
+    seen: dict[str, list[tuple[float, Answer]]] = {url: [] for url in urls}
+    shown: dict[str, float] = {}
+    with ThreadPoolExecutor(max_workers=len(urls) + 1) as pool:
+        started = time.monotonic()
+
+        def poll(url: str) -> None:
+            got = answer(edge.get(url))
+            seen[url].append((time.monotonic() - started, got))
+
+        change()
+        app_now = pool.submit(lambda: {url: answer(edge.direct(url)) for url in urls})
+        while len(shown) < len(urls):
+            if time.monotonic() - started > 10:
+                missing = sorted(set(urls) - set(shown))
+                raise AssertionError(f"not visible through Varnish: {missing}")
+            list(pool.map(poll, [url for url in urls if url not in shown]))
+            if app_now.done():
+                now = app_now.result()
+                for url in set(urls) - set(shown):
+                    times = [t for t, got in seen[url] if got == now[url]]
+                    if times:
+                        shown[url] = times[0]
+            else:
+                time.sleep(0.01)
     assert now != before, "the change changed nothing the app answers"
-    waiting = set(urls)
-
-    def all_shown() -> bool:
-        waiting.difference_update({url for url in waiting if answer(edge.get(url)) == now[url]})
-        return not waiting
-
-    elapsed = measure_until(all_shown, since=started)
-    assert elapsed < CHANGE_VISIBLE_WITHIN, f"{elapsed:.2f} s"
-    assert {url: answer(edge.get(url)) for url in urls} == now
+    elapsed = max(shown.values())
+    CHANGE_LATENCIES.append(elapsed)
+    assert elapsed < CHANGE_VISIBLE_WITHIN, {url: round(t, 3) for url, t in shown.items()}
     return now
 
 

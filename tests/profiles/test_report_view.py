@@ -98,3 +98,8 @@ def test_only_a_public_profile_can_be_reported(client, published, change):
 
 def test_an_unknown_slug_is_a_404(client, db):
     assert client.get("/nobody-here/report").status_code == 404
+
+
+def test_the_public_page_links_to_the_report_page(client, published):
+    page = client.get("/alice").content.decode()
+    assert '<a href="/alice/report" rel="nofollow">Report this profile</a>' in page

@@ -362,3 +362,25 @@ def test_reports_are_limited_per_client_behind_varnish(fresh_edge: Edge, world, 
     statuses = [report_through(flooder) for _ in range(rules.REPORTS_PER_WINDOW + 1)]
     assert statuses == [200] * rules.REPORTS_PER_WINDOW + [429]
     assert report_through(other) == 200
+
+
+@pytest.mark.parametrize("path", ["/v3/who", "/api/v3/who"])
+def test_v3_passes_with_each_clients_own_address_and_no_cookies(
+    fresh_edge: Edge, settings, db, path
+):
+    """The /v3/ rate limit is the app's, per client address: Varnish must pass every request
+    (a cached answer would carry another client's counts) from the address it saw, whatever
+    the client claims."""
+    settings.ROOT_URLCONF = "tests.varnish.client_urls"
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+    first, second = Browser(fresh_edge, CLIENT_A), Browser(fresh_edge, CLIENT_B)
+    first.cookies["sessionid"] = "abc"
+    answers = [
+        first.send("GET", path, headers={"X-Forwarded-For": CLIENT_B}),
+        second.send("GET", path),
+        first.send("GET", path),
+        second.send("GET", path, headers={"X-Forwarded-For": "198.51.100.1"}),
+    ]
+    assert answers == [(200, CLIENT_A), (200, CLIENT_B), (200, CLIENT_A), (200, CLIENT_B)]
+    through = fresh_edge.get(path, {"Cookie": "sessionid=abc"})
+    assert through.cache == "PASS" and through.header("X-Cookies-Seen") == "0"

@@ -85,7 +85,12 @@ def edits(varnish_url: str, origin_url: str, changes: int) -> None:
         waiting = list(urls)
         while waiting:
             if time.monotonic() - started > POLL_TIMEOUT_S:
-                sys.exit(f"not visible through Varnish after {POLL_TIMEOUT_S} s: {waiting}")
+                last = request(varnish_url, waiting[0])
+                sys.exit(
+                    f"edit {number} not visible through Varnish after {POLL_TIMEOUT_S} s: "
+                    f"{waiting}; {waiting[0]} answers {last.status} {last.cache}: "
+                    f"{last.body[:1500]!r}"
+                )
             waiting = [url for url in waiting if not _shows(varnish_url, origin_url, url, title)]
             if waiting:
                 time.sleep(0.005)
@@ -114,9 +119,9 @@ def main() -> None:
         tmp = Path(folder)
         env = _environment(tmp)
         print("Migrating a temporary database ...", flush=True)
-        subprocess.run(
-            [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-        )
+        # As `make run` does: the page links its stylesheets through the static manifest.
+        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+            subprocess.run([PYTHON, "manage.py", *command, "-v0"], cwd=ROOT, env=env, check=True)
         with _gunicorn(env, tmp) as app_url:
             app = ("127.0.0.1", int(app_url.rsplit(":", 1)[1]))
             node = Varnish(tmp / "varnish", [app]).start()

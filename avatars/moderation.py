@@ -90,9 +90,10 @@ def avatars_set_rating(
 
 
 def avatars_report(*, avatars: Iterable[Avatar], note: str = "") -> int:
-    """A visitor reported the page these images show on: approved ones go back to the queue
-    (flagged; they keep showing, as flagged images do), recorded without a moderator. New and
-    flagged ones are in the queue already and rejected ones show nowhere."""
+    """A visitor reported the page these images show on: approved ones go back to the queue as
+    flagged (shown meanwhile only under post-moderation, as every flagged image), recorded
+    without a moderator. New and flagged ones are in the queue already, rejected ones show
+    nowhere."""
     return _avatars_moderate(
         moderator=None,
         avatars=avatars,

@@ -6,7 +6,9 @@ from __future__ import annotations
 import secrets
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, re_path
+from django.urls import URLPattern, path, re_path
+
+from avatars import health
 
 
 def cookie_page(request: HttpRequest, name: str) -> HttpResponse:
@@ -17,4 +19,8 @@ def cookie_page(request: HttpRequest, name: str) -> HttpResponse:
     return response
 
 
-urlpatterns: list[URLPattern] = [re_path(r"^(?P<name>[^/.]+)$", cookie_page)]
+# /healthz first: Varnish's probe keeps asking for it.
+urlpatterns: list[URLPattern] = [
+    path("healthz", health.healthz),
+    re_path(r"^(?P<name>[^/.]+)$", cookie_page),
+]

@@ -6,12 +6,13 @@ pages, the report form and /v3/ pass to the app."""
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.conf import settings as django_settings
@@ -384,3 +385,37 @@ def test_v3_passes_with_each_clients_own_address_and_no_cookies(
     assert answers == [(200, CLIENT_A), (200, CLIENT_B), (200, CLIENT_A), (200, CLIENT_B)]
     through = fresh_edge.get(path, {"Cookie": "sessionid=abc"})
     assert through.cache == "PASS" and through.header("X-Cookies-Seen") == "0"
+
+
+def test_the_v3_rate_limit_counts_each_client_behind_varnish(fresh_edge: Edge, world, settings):
+    """Enforced by the app (profiles/ratelimit.py) behind a Varnish that passes /v3/: each
+    client sees its own counts, is refused alone, and cannot spend another's allowance."""
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+    settings.API_RATE_LIMIT = 3
+    settings.REDIS_URL = ""  # the database's store: fresh for this test, shared by workers
+    flooder, other = CLIENT_A, CLIENT_B
+    path = f"/v3/profiles/{world.people.alice_address.sha256}"
+    host, port = (
+        urlsplit(fresh_edge.varnish.url).hostname or "",
+        urlsplit(fresh_edge.varnish.url).port,
+    )
+
+    def remaining(source: str, **headers: str) -> tuple[int, str | None, str | None]:
+        connection = http.client.HTTPConnection(host, port, timeout=10, source_address=(source, 0))
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return (
+                response.status,
+                response.getheader("X-RateLimit-Remaining"),
+                response.getheader("X-Cache"),
+            )
+        finally:
+            connection.close()
+
+    seen = [remaining(flooder, **{"X-Forwarded-For": CLIENT_B}) for _ in range(4)]
+    assert seen == [(200, "2", "PASS"), (200, "1", "PASS"), (200, "0", "PASS"), (429, "0", "PASS")]
+    assert remaining(other) == (200, "2", "PASS")
+    assert remaining(other, **{"X-Forwarded-For": CLIENT_A}) == (200, "1", "PASS")
+    assert remaining(flooder)[0] == 429

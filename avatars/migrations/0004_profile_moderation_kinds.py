@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('avatars', '0002_moderation_and_purges'),
+        ('avatars', '0003_purgerequest_echo'),
     ]
 
     operations = [

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import psycopg2
 
+from tests.processes import process_stop
+
 REPO = Path(__file__).resolve().parent.parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -207,13 +209,7 @@ class AppProcess:
         return self.log.read_text()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process_stop(self.process, grace=20)
         self.process = None
 
 

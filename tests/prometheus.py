@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from tests.postgres import REPO, free_port
+from tests.processes import process_stop
 from tests.varnish.harness import wait_until
 
 SHIPPED = REPO / "deploy" / "prometheus" / "prometheus.yml"
@@ -103,13 +104,7 @@ class Prometheus:
             raise AssertionError(f"{error}: {self.api('targets')}") from None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process_stop(self.process, grace=20)
         self.process = None
 
 
@@ -153,11 +148,5 @@ class VarnishExporter:
             return str(answer.read().decode())
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process_stop(self.process, grace=10)
         self.process = None

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from tests.processes import process_stop
+
 REPO = Path(__file__).resolve().parents[2]
 VCL_DIR = REPO / "deploy" / "varnish"
 DEFAULT_VCL = VCL_DIR / "default.vcl"
@@ -143,13 +145,7 @@ class Varnish:
         return (self.workdir / "varnishd.log").read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process_stop(self.process, grace=10)
         self.process = None
 
     def admin(self, *command: str) -> str:

@@ -14,9 +14,11 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
 from accounts.models import User
-from api import tokens
+from api import tokens, usage
 from api.compiled import TEXT_PLACEHOLDER, Compiled, aware
 from api.models import PersonalToken, SiteKey
+from avatars.resolution import cached_in
+from profiles.keys import ApiKey
 
 # Last-use times are written at most this often per token: a busy token costs one UPDATE a
 # minute, not one per request.
@@ -41,8 +43,12 @@ class Principal:
 def bearer_token(request: HttpRequest) -> str | None:
     """The token of `Authorization: Bearer <token>`, or None when the header is absent or
     another scheme. A token in the query string is never read (RFC 9700 §4.3.2)."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+    return bearer_of(request.headers.get("Authorization", ""))
+
+
+def bearer_of(header: str) -> str | None:
+    """The token of an Authorization header's value `Bearer <token>`, else None."""
+    scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return value.strip()
@@ -96,8 +102,44 @@ def principal_for(token: str) -> Principal | None:
     return Principal(user_id=user_id, scopes=frozenset(scopes.split()), limit_key=checksum)
 
 
-def site_key_for(token: str) -> SiteKey | None:
-    """The site key a `/v3/profiles` request sends, or None when it is not a live one."""
-    if not token.startswith(tokens.SITE_KEY_PREFIX):
+_SITE_KEY = Compiled(
+    lambda: (
+        SiteKey.objects.filter(checksum=TEXT_PLACEHOLDER, owner__is_active=True)
+        .order_by()
+        .values_list("id")[:1]
+    ),
+    TEXT_PLACEHOLDER,
+)
+# Site keys whose lookup each worker remembers (about 200 bytes each), for at most
+# avatars.resolution.TTL_SECONDS and until a revocation announces the key's checksum.
+SITE_KEYS_REMEMBERED = 1_000
+
+
+def site_key_request(header: str) -> ApiKey | None:
+    """What /v3/profiles asks (profiles.keys, registered in api/apps.py): the live site key
+    an Authorization header sends, counted as one request of the key's (api/usage.py). None
+    for anything else: unknown, revoked, its owner disabled, malformed, or no site key at all
+    (a personal or OAuth token is not one)."""
+    token = bearer_of(header)
+    if token is None or not token.startswith(tokens.SITE_KEY_PREFIX):
         return None
-    return SiteKey.objects.filter(checksum=tokens.checksum(token), owner__is_active=True).first()
+    checksum = tokens.checksum(token)
+    pk = site_key_id(checksum)
+    if pk is None:
+        return None
+    usage.site_key_used(pk)
+    return ApiKey(limit_key=checksum)
+
+
+def site_key_id(checksum: str) -> int | None:
+    """The id of the live site key with this checksum. A hot key costs no query: each worker
+    remembers the answer, dropped everywhere when `site_key_revoke` announces the checksum
+    as a changed hash is announced (avatars.resolution)."""
+    row = cached_in(
+        "site-keys",
+        checksum,
+        lambda: _SITE_KEY.first(checksum),
+        tags=lambda _row: (),
+        max_entries=SITE_KEYS_REMEMBERED,
+    )
+    return None if row is None else int(row[0])

@@ -1,19 +1,24 @@
 """The policy every /v3/me/ operation shares, as one decorator: the methods it answers, the
-bearer token and its scope, the rate limit. The view gets the principal and does its one thing."""
+bearer token and its scope, the rate limit (profiles/ratelimit.py's shared store, reported in
+X-RateLimit-* on every answer). The view gets the principal and does its one thing."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Concatenate
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from api import errors
 from api.auth import Principal, bearer_token, principal_for
+from avatars.client_address import client_ip
+from profiles.ratelimit import Quota, quota_take
 
 View = Callable[..., HttpResponse]
 Handler = Callable[Concatenate[HttpRequest, Principal, ...], HttpResponse]
@@ -70,27 +75,65 @@ def api_operation(path: str, **methods: Operation) -> View:
     @csrf_exempt
     @wraps(next(iter(methods.values())).handler)
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        method = request.method or ""
-        if method not in methods:
-            response = errors.error_response(405, errors.METHOD_NOT_ALLOWED)
-            response["Allow"] = ", ".join(methods)
-            return response
-        operation = methods[method]
-        handler, scope = operation.handler, operation.scope
         token = bearer_token(request)
         principal = principal_for(token) if token else None
-        if principal is None:
-            return errors.error_response(401, errors.UNAUTHORIZED)
-        if scope not in principal.scopes:
-            return errors.insufficient_scope(scope)
-        try:
-            response = handler(request, principal, *args, **kwargs)
-        except BadRequest as error:
-            response = errors.bad_request(error.code, str(error))
-        response["Cache-Control"] = "private, no-store"
-        return response
+        quota = _quota_take(request, principal)
+        method = request.method or ""
+        operation = methods.get(method)
+        if quota.exceeded:
+            response = _rate_limited(quota)
+        elif operation is None:
+            response = errors.error_response(405, errors.METHOD_NOT_ALLOWED)
+            response["Allow"] = ", ".join(methods)
+        elif principal is None:
+            response = errors.error_response(401, errors.UNAUTHORIZED)
+        elif operation.scope not in principal.scopes:
+            response = errors.insufficient_scope(operation.scope)
+        else:
+            try:
+                response = operation.handler(request, principal, *args, **kwargs)
+            except BadRequest as error:
+                response = errors.bad_request(error.code, str(error))
+        return _reported(response, quota)
 
     return view
+
+
+def api_counted(view: Callable[[HttpRequest], HttpResponse]) -> View:
+    """The rate limit and its headers for a /v3/me/ view that needs no token (the JSON 404)."""
+
+    @csrf_exempt
+    @wraps(view)
+    def counted(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        token = bearer_token(request)
+        quota = _quota_take(request, principal_for(token) if token else None)
+        response = _rate_limited(quota) if quota.exceeded else view(request, *args, **kwargs)
+        return _reported(response, quota)
+
+    return counted
+
+
+def _quota_take(request: HttpRequest, principal: Principal | None) -> Quota:
+    """One request counted: per token with a valid one (an app's server acts for many people
+    from one address, so those are never counted per address), else per client address, in
+    the same count as the address's other /v3/ requests without a credential."""
+    if principal is not None:
+        return quota_take(client=principal.limit_key, limit=settings.API_TOKEN_RATE_LIMIT)
+    return quota_take(client=client_ip(request))
+
+
+def _rate_limited(quota: Quota) -> HttpResponse:
+    response = errors.error_response(429, errors.RATE_LIMITED)
+    response["Retry-After"] = str(max(0, quota.reset - int(time.time())))
+    return response
+
+
+def _reported(response: HttpResponse, quota: Quota) -> HttpResponse:
+    for name, value in quota.headers().items():
+        response[name] = value
+    # For one person and one app: no cache keeps any of it.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from accounts.models import User
 from api import scopes, tokens
 from api.models import ImageHandle, PersonalToken, SiteKey
 from avatars.models import Avatar
+from avatars.resolution import digests_changed
 
 Application = get_application_model()
 
@@ -66,7 +67,11 @@ def site_key_create(*, owner: User, name: str) -> tuple[SiteKey, str]:
 
 
 def site_key_revoke(*, key: SiteKey) -> None:
+    """Delete the key; once committed, every worker forgets it at once (they remember live
+    keys, api.auth.site_key_id), so its next request is 401 wherever it lands."""
+    checksum = key.checksum
     key.delete()
+    transaction.on_commit(lambda: digests_changed([checksum]))
 
 
 def application_register(

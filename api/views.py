@@ -18,7 +18,15 @@ from django.views.decorators.http import require_safe
 
 from api import errors, representations, scopes
 from api.auth import Principal
-from api.http import BadRequest, Operation, Param, api_operation, json_body, json_response
+from api.http import (
+    BadRequest,
+    Operation,
+    Param,
+    api_counted,
+    api_operation,
+    json_body,
+    json_response,
+)
 from api.models import ImageHandle
 from api.selectors import own_profile
 from api.services import image_ids_of
@@ -372,6 +380,7 @@ me_associated_email = api_operation(
 )
 
 
+@api_counted
 def me_not_found(request: HttpRequest) -> HttpResponse:
     return errors.error_response(404, errors.NOT_FOUND)
 

@@ -89,6 +89,10 @@ def post_worker_init(worker: object) -> None:
 
 
 def worker_exit(server: object, worker: object) -> None:
+    # Site keys' request counts wait in each worker for up to a minute (api/usage.py).
+    from api.usage import site_key_uses_write_at_exit
+
+    site_key_uses_write_at_exit()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from gravatar import metrics
 

@@ -500,9 +500,14 @@ AVATAR_RESOLUTION_MEMORY_ENTRIES = env_int("AVATAR_RESOLUTION_MEMORY_ENTRIES", 1
 # bytes for the unknown, most of the traffic). See profiles/selectors.py.
 PROFILE_RESOLUTION_MEMORY_ENTRIES = env_int("PROFILE_RESOLUTION_MEMORY_ENTRIES", 2_000, minimum=0)
 
-# REST API v3 (profiles/ratelimit.py): requests per client address per window, counted in Redis
-# with REDIS_URL, else in the database; shared by every worker and node either way.
+# REST API v3 (profiles/ratelimit.py): requests per window, counted in Redis with REDIS_URL,
+# else in the database; shared by every worker and node either way. Per client address for
+# requests without a valid credential (every /v3/ path alike); per site key on /v3/profiles
+# with one; per token on /v3/me/ with one (an app's server acts for many people from one
+# address, so a token's requests are never counted per address).
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 100, minimum=1)
+API_KEY_RATE_LIMIT = env_int("API_KEY_RATE_LIMIT", 1000, minimum=1)
+API_TOKEN_RATE_LIMIT = env_int("API_TOKEN_RATE_LIMIT", 1000, minimum=1)
 API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 3600, minimum=1)
 
 # The home page's domain check (avatars/federation.py): the DNS server to ask, "ip" or
@@ -550,7 +555,14 @@ CORS_URLS_REGEX = r"^/(?:api/)?v3/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_HEADERS = ["authorization", "content-type"]
-CORS_EXPOSE_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
+# What a browser app may read of an answer besides the safelisted headers: its rate limit, and
+# after a 429 how long to wait.
+CORS_EXPOSE_HEADERS = [
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+]
 
 # Who may read /metrics: clients from these addresses or networks (the client as
 # avatars/client_address.py finds it, so a request through Varnish counts as its client), or

@@ -11,6 +11,7 @@ import functools
 import io
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any, Final, TypedDict
 from xml.etree import ElementTree
 
@@ -238,6 +239,29 @@ class Profile(TypedDict):
     verified_accounts: list[VerifiedAccount]
 
 
+class Link(TypedDict):
+    label: str
+    url: str
+
+
+class ContactInfo(TypedDict):
+    """`email`: a published address of the profile's (the primary one first), "" when none."""
+
+    email: str
+
+
+class KeyedProfile(Profile):
+    """A public profile as a request with a site key reads it: every key of the public shape
+    and the ones only key holders get, all always present. Times are UTC, ISO 8601."""
+
+    first_name: str
+    last_name: str
+    links: list[Link]
+    contact_info: ContactInfo
+    last_profile_edit: str
+    registration_date: str
+
+
 class Error(TypedDict):
     """What went wrong, for people (`error`) and for programs (`code`)."""
 
@@ -272,7 +296,28 @@ def v3_profile(profile: PublicProfile, site: str) -> Profile:
     }
 
 
-def v3_json(profile: PublicProfile, site: str) -> bytes:
+def v3_keyed_profile(profile: PublicProfile, site: str) -> KeyedProfile:
+    """The shape for a site key: the public one and the authenticated fields of §5, still
+    only what the owner published (`PublicProfile` holds nothing else)."""
+    emails = [email for email, _primary in profile.emails]  # the primary one first
+    return {
+        **v3_profile(profile, site),
+        "first_name": profile.first_name,
+        "last_name": profile.last_name,
+        "links": [{"label": link.label, "url": link.url} for link in profile.links],
+        "contact_info": {"email": emails[0] if emails else ""},
+        "last_profile_edit": _utc(profile.updated_at),
+        "registration_date": _utc(profile.registered_at),
+    }
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def v3_json(profile: PublicProfile, site: str, *, keyed: bool = False) -> bytes:
+    if keyed:
+        return json_bytes(v3_keyed_profile(profile, site))
     return json_bytes(v3_profile(profile, site))
 
 

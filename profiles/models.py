@@ -117,7 +117,8 @@ class OldSlug(models.Model):
 
 
 class RateCounter(models.Model):
-    """Requests of one client address to the REST API in the current window: the embedded
+    """Requests of one client address, site key or token to the REST API in the current
+    window (`client`: the address, or the credential's checksum): the embedded
     default's shared rate-limit store (profiles/ratelimit.py; with Redis, Redis is)."""
 
     client = models.CharField(max_length=64, primary_key=True)

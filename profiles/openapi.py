@@ -21,6 +21,8 @@ OPENAPI_VERSION: Final = "3.1.0"
 # The document's purge key: it changes only with a deployment (`manage.py purge_edge`).
 OPENAPI_XKEY: Final = "openapi"
 API_VERSION: Final = "3"
+# The security scheme of a site key (spec §5), sent as `Authorization: Bearer avk_...`.
+SITE_KEY_SCHEME: Final = "siteKey"
 RATE_LIMIT_HEADERS: Final = {
     "X-RateLimit-Limit": "Requests allowed per window to this client.",
     "X-RateLimit-Remaining": "Requests left in the current window.",
@@ -57,6 +59,8 @@ class Operation:
     parameters: tuple[Parameter, ...]
     responses: tuple[tuple[int, Response], ...]
     tags: tuple[str, ...] = ()
+    # OpenAPI security requirements, any one of which suffices ({} is "none needed").
+    security: tuple[dict[str, list[str]], ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -80,6 +84,7 @@ def api_operation(
     responses: dict[int, Response],
     method: str = "get",
     tags: tuple[str, ...] = (),
+    security: tuple[dict[str, list[str]], ...] = (),
 ) -> Callable[[View], View]:
     """Declares the decorated view's operation; the view itself is unchanged."""
 
@@ -94,6 +99,7 @@ def api_operation(
                 parameters=parameters,
                 responses=tuple(sorted(responses.items())),
                 tags=tags,
+                security=security,
             )
         )
         return view
@@ -137,6 +143,7 @@ def document(*, site: str) -> dict[str, Any]:
             "summary": operation.summary,
             **({"description": operation.description} if operation.description else {}),
             **({"tags": list(operation.tags)} if operation.tags else {}),
+            **({"security": list(operation.security)} if operation.security else {}),
             "parameters": [
                 {
                     "name": p.name,
@@ -155,6 +162,16 @@ def document(*, site: str) -> dict[str, Any]:
             name: {"description": text, "schema": {"type": "integer"}}
             for name, text in RATE_LIMIT_HEADERS.items()
         },
+        "securitySchemes": {
+            SITE_KEY_SCHEME: {
+                "type": "http",
+                "scheme": "bearer",
+                "description": (
+                    "A site key (avk_...) made on the account's API tokens page: a higher rate "
+                    "limit, counted per key, and the fields only key holders get. Optional."
+                ),
+            }
+        },
     }
     for build in _parts:
         more_paths, more_components = build()
@@ -166,7 +183,10 @@ def document(*, site: str) -> dict[str, Any]:
         "info": {
             "title": "Avatars REST API",
             "version": API_VERSION,
-            "description": "Gravatar-compatible REST API v3: public profile reads.",
+            "description": (
+                "Gravatar-compatible REST API v3: public profile reads (a site key optional) "
+                "and, under /v3/me/, the signed-in person's profile and avatars for apps."
+            ),
         },
         "servers": [{"url": site}],
         "paths": paths,

@@ -1,5 +1,5 @@
-"""Rate limits of the REST API (spec §5): requests per client address per window, counted in
-one store that every worker and node shares.
+"""Rate limits of the REST API (spec §5-6): requests per client address, per site key or per
+token, per window, counted in one store that every worker and node shares.
 
 A fixed window (`API_RATE_WINDOW_SECONDS`, an hour): the count of a client's window, and the
 window's end as `X-RateLimit-Reset`. With `REDIS_URL` the count is one `INCR` (and its
@@ -58,9 +58,15 @@ class Quota:
         }
 
 
-def quota_take(*, client: str, now: float | None = None) -> Quota:
-    """Count one request of `client` (an address) and say whether it is over the limit."""
-    limit = settings.API_RATE_LIMIT
+def quota_take(*, client: str, limit: int | None = None, now: float | None = None) -> Quota:
+    """Count one request of `client` and say whether it is over `limit` in this window.
+
+    `client` is what the requests are counted under: a client address (the limit
+    `API_RATE_LIMIT` when none is given), or a credential's checksum with its own limit (a site
+    key's, `API_KEY_RATE_LIMIT`; a token's, `API_TOKEN_RATE_LIMIT`). A checksum is 64 hex
+    digits, which no address is, so the two never share a count."""
+    if limit is None:
+        limit = settings.API_RATE_LIMIT
     window = settings.API_RATE_WINDOW_SECONDS
     moment = time.time() if now is None else now
     start = int(moment // window) * window

@@ -19,13 +19,22 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from avatars.client_address import client_ip
 from avatars.request import size_param, size_query
 from avatars.responses import edge_cache_control
 from profiles import formats, rules
-from profiles.openapi import OPENAPI_XKEY, Parameter, Response, api_operation, openapi_json
+from profiles.keys import ApiKey, site_key_of
+from profiles.openapi import (
+    OPENAPI_XKEY,
+    SITE_KEY_SCHEME,
+    Parameter,
+    Response,
+    api_operation,
+    openapi_json,
+)
 from profiles.ratelimit import quota_take
 from profiles.request import NO_PROFILE_XKEY, PROFILE_XKEY, ProfileName
 from profiles.selectors import PublicProfile, SlugRedirect, profile_resolve
@@ -118,39 +127,52 @@ NOT_FOUND = Response(
     "No public profile has this id. Unknown and private profiles answer the same.", formats.Error
 )
 RATE_LIMITED = Response(
-    "Too many requests from this client address in this window.",
+    "Too many requests from this client address (or with this site key) in this window.",
     formats.Error,
     headers=(("Retry-After", "Seconds until the window ends."),),
 )
 UNAUTHORIZED = Response(
-    "An Authorization header that is not a valid API key (no key is valid yet: public reads "
-    "need none).",
+    "An Authorization header that sends no live site key: unknown, revoked, malformed, another "
+    "scheme than Bearer, or a token for /v3/me/ (which is no site key). Public reads need "
+    "none; send no header rather than a bad one.",
     formats.Error,
 )
+# OpenAPI's way to say "this key, or nothing": the empty requirement is anonymous access.
+SITE_KEY_OPTIONAL: tuple[dict[str, list[str]], ...] = ({}, {SITE_KEY_SCHEME: []})
 
 
 def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Every /v3/ answer: counted against the client address's rate limit and reporting it,
-    refused (429) over it, refused (401) with an Authorization header that is no valid key,
-    and readable from any origin, rate-limit headers included."""
+    """Every /v3/ answer outside /v3/me/: counted against the rate limit (the site key's
+    with a live one in `Authorization: Bearer`, else the client address's) and reporting it,
+    refused (429) over it, refused (401) with an Authorization header that sends no live key,
+    and readable from any origin, rate-limit headers included. The view gets the key as
+    `key` (None without one)."""
 
     @functools.wraps(view)
     def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        quota = quota_take(client=client_ip(request))
+        header = request.headers.get("Authorization", "").strip()
+        key = site_key_of(header) if header else None
+        if key is not None:
+            quota = quota_take(client=key.limit_key, limit=settings.API_KEY_RATE_LIMIT)
+        else:
+            # A bad key is no key: its requests count against the address that sends them.
+            quota = quota_take(client=client_ip(request))
         if quota.exceeded:
             response = _api_refusal(request, 429, formats.V3_RATE_LIMITED)
             response["Retry-After"] = str(max(0, quota.reset - int(time.time())))
-        elif request.headers.get("Authorization", "").strip():
-            # API keys arrive with issue 13; until then no key is valid, and a client that
-            # sends one must learn that rather than silently get the public answer.
+        elif header and key is None:
+            # A client that sends a key must learn it is not good rather than silently get
+            # the public answer.
             response = _api_refusal(request, 401, formats.V3_UNAUTHORIZED)
-            response["WWW-Authenticate"] = 'Bearer realm="api"'
+            response["WWW-Authenticate"] = 'Bearer realm="api", error="invalid_token"'
         else:
-            response = view(request, *args, **kwargs)
-        for header, value in quota.headers().items():
-            response[header] = value
+            response = view(request, *args, key=key, **kwargs)
+        for header_name, value in quota.headers().items():
+            response[header_name] = value
         response["Access-Control-Allow-Origin"] = "*"
-        response["Access-Control-Expose-Headers"] = ", ".join(quota.headers())
+        response["Access-Control-Expose-Headers"] = ", ".join(settings.CORS_EXPOSE_HEADERS)
+        # The answer depends on the key sent: no cache may give one client's to another.
+        patch_vary_headers(response, ("Authorization",))
         return response
 
     return answer
@@ -159,10 +181,18 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 @api_operation(
     path="/v3/profiles/{id}",
     summary="A public profile",
-    description="Also served at /api/v3/profiles/{id}. No credentials needed.",
+    description=(
+        "Also served at /api/v3/profiles/{id}. No credentials needed; a site key (made on the "
+        "account's API tokens page) raises the rate limit and adds first_name, last_name, "
+        "links, contact_info, last_profile_edit and registration_date."
+    ),
     parameters=(PROFILE_ID,),
+    security=SITE_KEY_OPTIONAL,
     responses={
-        200: Response("The public profile.", formats.Profile),
+        200: Response(
+            "The public profile; with a site key, also the fields only key holders get.",
+            formats.Profile | formats.KeyedProfile,
+        ),
         401: UNAUTHORIZED,
         404: NOT_FOUND,
         429: RATE_LIMITED,
@@ -172,8 +202,9 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 @api_view
 @require_safe
 @transaction.non_atomic_requests
-def profile_v3(request: HttpRequest, name: str) -> HttpResponse:
-    """GET /v3/profiles/{id} and /api/v3/profiles/{id} (§5)."""
+def profile_v3(request: HttpRequest, name: str, *, key: ApiKey | None) -> HttpResponse:
+    """GET /v3/profiles/{id} and /api/v3/profiles/{id} (§5). Unknown and private profiles
+    are the same 404 with a key as without."""
     asked = ProfileName.parse(name, image_extension=True)
     found = profile_resolve(asked)
     profile = found.profile if isinstance(found, SlugRedirect) else found
@@ -182,9 +213,14 @@ def profile_v3(request: HttpRequest, name: str) -> HttpResponse:
             formats.v3_error(formats.V3_NOT_FOUND), status=404, content_type=formats.JSON_TYPE
         )
         return _finish(request, response, asked.xkey)
-    body = formats.v3_json(profile, settings.SITE_URL)
-    response = HttpResponse(body, content_type=formats.JSON_TYPE)
-    return _finish(request, response, _xkey(profile, asked))
+    body = formats.v3_json(profile, settings.SITE_URL, keyed=key is not None)
+    response = _finish(
+        request, HttpResponse(body, content_type=formats.JSON_TYPE), _xkey(profile, asked)
+    )
+    if key is not None:
+        # The key's fields are for its holder: no cache keeps them.
+        response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @api_operation(
@@ -200,7 +236,7 @@ def profile_v3(request: HttpRequest, name: str) -> HttpResponse:
 @api_view
 @require_safe
 @transaction.non_atomic_requests
-def api_openapi(request: HttpRequest) -> HttpResponse:
+def api_openapi(request: HttpRequest, *, key: ApiKey | None) -> HttpResponse:
     """GET /v3/openapi and /v3/openapi.json."""
     response = HttpResponse(openapi_json(site=settings.SITE_URL), content_type=formats.JSON_TYPE)
     return _finish(request, response, f"{OPENAPI_XKEY} {PROFILE_XKEY}")
@@ -208,7 +244,7 @@ def api_openapi(request: HttpRequest) -> HttpResponse:
 
 @api_view
 @transaction.non_atomic_requests
-def api_not_found(request: HttpRequest, rest: str) -> HttpResponse:
+def api_not_found(request: HttpRequest, rest: str, *, key: ApiKey | None) -> HttpResponse:
     """Any other /v3/ path: a JSON 404 like the API's others, never the HTML page."""
     response = HttpResponse(
         formats.v3_error(formats.V3_NO_ROUTE), status=404, content_type=formats.JSON_TYPE

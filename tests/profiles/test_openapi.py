@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from jsonschema.validators import Draft202012Validator
 
+from api.services import site_key_create
 from profiles.openapi import document
 from tests.personas import Personas
 from tests.profiles.published import publish_alice
@@ -81,9 +82,46 @@ def test_real_answers_validate_against_it(client, spec, personas: Personas, sett
     validate(spec, client.get(f"/v3/profiles/{personas.alice_address.sha256}"))
     validate(spec, client.get("/v3/profiles/nobody"))
     validate(spec, client.get("/v3/profiles/alice", HTTP_AUTHORIZATION="Bearer nope"))
+    _, key = site_key_create(owner=personas.bob, name="site")
+    keyed = client.get("/v3/profiles/alice", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert "registration_date" in json.loads(keyed.content)
+    validate(spec, keyed)
     settings.API_RATE_LIMIT = 1
     validate(spec, client.get("/v3/profiles/alice", REMOTE_ADDR="192.0.2.9"))
     validate(spec, client.get("/v3/profiles/alice", REMOTE_ADDR="192.0.2.9"))  # the 429
+
+
+def test_a_site_key_is_declared_optional_with_its_fields(spec):
+    operation = spec["paths"]["/v3/profiles/{id}"]["get"]
+    assert operation["security"] == [{}, {"siteKey": []}]
+    assert spec["components"]["securitySchemes"]["siteKey"]["scheme"] == "bearer"
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "anyOf": [
+            {"$ref": "#/components/schemas/Profile"},
+            {"$ref": "#/components/schemas/KeyedProfile"},
+        ]
+    }
+    keyed = spec["components"]["schemas"]["KeyedProfile"]
+    assert keyed["required"] == list(keyed["properties"])
+    assert list(keyed["properties"])[-6:] == [
+        "first_name",
+        "last_name",
+        "links",
+        "contact_info",
+        "last_profile_edit",
+        "registration_date",
+    ]
+    assert "Invalid API key" not in operation["responses"]["401"]["description"]
+    assert "revoked" in operation["responses"]["401"]["description"]
+
+
+def test_a_public_answer_is_no_keyed_one(client, spec, personas: Personas):
+    """Each shape refuses the other's extra or missing keys, so anyOf says which it is."""
+    publish_alice(personas)
+    body = json.loads(client.get("/v3/profiles/alice").content)
+    schema = {"$ref": "#/components/schemas/KeyedProfile", "components": spec["components"]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(body, schema)
 
 
 def test_a_missing_property_would_fail_validation(client, spec, personas: Personas):

@@ -167,16 +167,21 @@ def test_every_answer_reports_the_rate_limit_readable_from_any_origin(client, al
         assert int(response["X-RateLimit-Remaining"]) < 100
         assert int(response["X-RateLimit-Reset"]) > 0
         exposed = {name.strip() for name in response["Access-Control-Expose-Headers"].split(",")}
-        assert exposed == {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+        assert exposed == {
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+            "Retry-After",
+        }
 
 
 @pytest.mark.parametrize("authorization", ["Bearer abc", "Bearer ", "Basic Zm9vOmJhcg==", "x"])
 def test_an_authorization_header_that_is_no_valid_key_is_401(client, alice_profile, authorization):
-    """No API key exists before issue 13, so every one sent is invalid: a client must learn
-    that, not silently get the public answer as if it had not sent one."""
+    """A client that sends a key must learn it is not good, not silently get the public
+    answer as if it had sent none (tests/api/test_site_keys.py: live, revoked and other keys)."""
     response = client.get("/v3/profiles/alice", HTTP_AUTHORIZATION=authorization)
     assert body_of(response, 401) == {"error": "Invalid API key", "code": "invalid_api_key"}
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
     assert response["Cache-Control"] == "no-store"
     assert "X-RateLimit-Remaining" in response
     # The same for a name without a profile: nothing is looked up first.

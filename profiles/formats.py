@@ -25,6 +25,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from PIL import Image
 
+from avatars.memo import BoundedMemo
 from profiles import rules
 from profiles.request import ProfileName
 from profiles.selectors import PublicProfile
@@ -315,10 +316,21 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# The bytes of the v3 answers built last, per profile object: `profiles.selectors.
+# profile_resolve` hands out the same object for a name while its answer holds (a second at
+# most), so a hot profile's body is built once per worker per second, not per request.
+_V3_BODIES: Final[BoundedMemo[tuple[PublicProfile, bytes]]] = BoundedMemo(1_000)
+
+
 def v3_json(profile: PublicProfile, site: str, *, keyed: bool = False) -> bytes:
-    if keyed:
-        return json_bytes(v3_keyed_profile(profile, site))
-    return json_bytes(v3_profile(profile, site))
+    key = (id(profile), site, keyed)
+    known = _V3_BODIES.get(key)
+    # The object itself is kept with its bytes, so its id cannot be another's meanwhile.
+    if known is not None and known[0] is profile:
+        return known[1]
+    body = json_bytes(v3_keyed_profile(profile, site) if keyed else v3_profile(profile, site))
+    _V3_BODIES.put(key, (profile, body))
+    return body
 
 
 def v3_error(error: tuple[str, str]) -> bytes:

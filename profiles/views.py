@@ -19,7 +19,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from avatars.client_address import client_ip
@@ -172,7 +171,8 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Expose-Headers"] = ", ".join(settings.CORS_EXPOSE_HEADERS)
         # The answer depends on the key sent: no cache may give one client's to another.
-        patch_vary_headers(response, ("Authorization",))
+        # (Set, not patched: no /v3/ answer varies on anything else.)
+        response["Vary"] = "Authorization"
         return response
 
     return answer

@@ -87,7 +87,9 @@ sub vcl_recv {
     if (str.startswith(req.url, "/v3/") || str.startswith(req.url, "/api/v3/")) {
         # Each answer carries its client's own X-RateLimit-* counts, and the count is shared
         # by every node in the app's store; vsthrottle would count per node and forget on
-        # restart. So the app sees every request, from the address written here.
+        # restart. So the app sees every request, from the address written here, with its
+        # Authorization header: a site key's answer has fields for its holder alone, and a
+        # token's (/v3/me/) is one person's; none of them is ever stored here.
         unset req.http.Cookie;
         set req.http.X-Forwarded-For = client.ip;
         return (pass);

@@ -1,5 +1,6 @@
 """Tokens, secrets and keys never appear in clear: not in the admin (list and change pages of
-every credential model), not in the logs of a whole OAuth journey at DEBUG level."""
+every credential model, a used site key's included), not in the logs of a whole OAuth journey
+and of site keys' requests (live, revoked, wrong) at DEBUG level."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 from accounts.models import User
 from api import services
 from api.models import PersonalToken, SiteKey
+from api.usage import site_key_uses_write
 from tests.api.conftest import bearer, personal_token, pkce_pair
 from tests.conftest import image_bytes, signed_in
 
@@ -35,6 +37,12 @@ def test_no_secret_in_the_logs_of_an_oauth_journey(personas, public_app, client,
     pat = personal_token(personas.alice)
     client.get("/v3/me/profile", **bearer(pat))
     _, key = services.site_key_create(owner=personas.alice, name="blog")
+    _, revoked = services.site_key_create(owner=personas.alice, name="old")
+    services.site_key_revoke(key=SiteKey.objects.get(name="old"))
+    for sent in (key, revoked, key + "x"):
+        client.get("/v3/profiles/nobody", **bearer(sent))
+    site_key_uses_write()
+    signed_in(personas.alice).get("/account/tokens/")
     logged = "\n".join(
         f"{record.getMessage()} {record.args!r} {record.__dict__!r}" for record in caplog.records
     )
@@ -48,6 +56,7 @@ def test_no_secret_in_the_logs_of_an_oauth_journey(personas, public_app, client,
         refreshed["refresh_token"],
         pat,
         key,
+        revoked,
     ):
         assert secret not in logged
 
@@ -60,6 +69,8 @@ def test_no_secret_in_the_admin(personas, confidential_app, client):
     issued = confidential_app.exchange(client, code, verifier).json()
     pat = personal_token(personas.alice)
     _, key = services.site_key_create(owner=personas.alice, name="blog")
+    client.get("/v3/profiles/nobody", **bearer(key))  # counted: the admin shows its use
+    site_key_uses_write()
     admin = signed_in(User.objects.create_superuser("root@example.com", "root-password-1"))
     secrets = [
         confidential_app.secret,
@@ -81,5 +92,6 @@ def test_no_secret_in_the_admin(personas, confidential_app, client):
             pages.append(change.content.decode())
     html = "\n".join(pages)
     assert "blog" in html and "Server App" in html
+    assert SiteKey.objects.get().request_count == 1
     for secret in secrets:
         assert secret not in html

@@ -4,8 +4,13 @@ the requests under the key's own, higher rate limit; every key that is not a liv
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -20,6 +25,7 @@ from profiles.models import AddressChoice, Profile
 from tests.api.conftest import bearer, personal_token
 from tests.conftest import signed_in
 from tests.personas import Personas
+from tests.postgres import AppProcess, app_env, manage
 from tests.profiles.published import PRIVATE_CASES, publish_alice
 from tests.profiles.test_v3_view import SITE, V3_KEYS
 
@@ -274,3 +280,40 @@ def test_a_remembered_key_is_forgotten_the_moment_it_is_revoked(
     revoked = signed_in(personas.bob).post(f"/account/keys/{key.pk}/revoke/")
     assert revoked.status_code == 302
     assert client.get("/v3/profiles/alice", **bearer(secret)).json() == INVALID_KEY
+
+
+# Through gunicorn
+
+
+def test_a_workers_last_counts_are_written_when_it_stops(tmp_path: Path):
+    """The counts a worker holds (written at most once a minute) are written by gunicorn's
+    worker_exit hook when the server stops (deploy/gunicorn.conf.py)."""
+    env = app_env(VAR_DIR=str(tmp_path / "var"), DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+    manage(env, "migrate", "--noinput", "-v0")
+    secret = manage(env, "shell", "-c", MAKE_KEY).strip().splitlines()[-1]
+    app = AppProcess(env, tmp_path / "app.log").start()
+    try:
+        for _ in range(4):
+            request = urllib.request.Request(
+                f"{app.url}/v3/profiles/{'0' * 64}", headers={"Authorization": f"Bearer {secret}"}
+            )
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(request, timeout=10)
+            assert answer.value.code == 404
+        assert counted(tmp_path) == 1  # the first, at once
+    finally:
+        app.stop()
+    assert counted(tmp_path) == 4, app.output()
+
+
+MAKE_KEY = """
+from accounts.models import User
+from api.services import site_key_create
+print(site_key_create(owner=User.objects.create_user("k@example.com"), name="k")[1])
+"""
+
+
+def counted(tmp_path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(tmp_path / "db.sqlite3")) as database:
+        (count,) = database.execute("SELECT request_count FROM api_sitekey").fetchone()
+    return int(count)

@@ -19,6 +19,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from accounts.models import User
+from api.services import site_key_create, site_key_revoke
 from avatars import moderation as avatar_moderation
 from avatars.models import Address
 from avatars.services import account_delete, address_confirm, address_primary, address_remove
@@ -419,3 +420,30 @@ def test_the_v3_rate_limit_counts_each_client_behind_varnish(fresh_edge: Edge, w
     assert remaining(other) == (200, "2", "PASS")
     assert remaining(other, **{"X-Forwarded-For": CLIENT_A}) == (200, "1", "PASS")
     assert remaining(flooder)[0] == 429
+
+
+def test_a_site_keys_answer_is_never_cached_for_anyone(fresh_edge: Edge, world, settings):
+    """/v3/ passes with the Authorization header: a key's answer (its fields, its count)
+    reaches only its holder, a request without the key never gets those fields, and a
+    revoked key is refused at once through the edge too."""
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+    settings.API_KEY_RATE_LIMIT = 50
+    key_row, key = site_key_create(owner=world.people.bob, name="edge")
+    path = f"/v3/profiles/{world.people.alice_address.sha256}"
+    authorised = {"Authorization": f"Bearer {key}"}
+    for remaining in ("49", "48"):
+        keyed = fresh_edge.get(path, authorised)
+        assert (keyed.status, keyed.cache) == (200, "PASS")
+        assert b'"registration_date"' in keyed.body
+        assert keyed.header("X-RateLimit-Limit") == "50"
+        assert keyed.header("X-RateLimit-Remaining") == remaining
+        assert keyed.header("Cache-Control") == "private, no-store"
+    for _ in range(2):
+        public = fresh_edge.get(path)
+        assert (public.status, public.cache) == (200, "PASS")
+        assert b"registration_date" not in public.body and b"contact_info" not in public.body
+        assert public.header("X-RateLimit-Limit") == "100"
+    site_key_revoke(key=key_row)
+    refused = fresh_edge.get(path, authorised)
+    assert (refused.status, refused.cache) == (401, "PASS")
+    assert b"invalid_api_key" in refused.body

@@ -42,7 +42,7 @@ CALLS = """async ([site, key, token]) => {
 @pytest.fixture
 def app_origin() -> Iterator[ImageServer]:
     server = ImageServer()
-    server.serve("/", b"<!doctype html><title>An app</title>", **{"Content-Type": "text/html"})
+    server.serve("/", b"<!doctype html><title>An app</title>", 200, **{"Content-Type": "text/html"})
     yield server
     server.close()
 

@@ -2,7 +2,9 @@
 OAuth access token (django-oauth-toolkit's, stored as a checksum) or a personal token, told
 apart by their prefix (api/tokens.py). Cookies are never looked at (api/middleware.py).
 
-Every /v3/me/ request pays for the lookup, so its query is compiled once (api/compiled.py)."""
+Every /v3/me/ request pays for the lookup, so its query is compiled once (api/compiled.py).
+A site key (for /v3/profiles, through profiles/keys.py) is looked up the same way and each
+worker remembers the answer, since a site reading profiles in bulk sends the same key all day."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -189,11 +190,9 @@ def service_health(*, window: Window) -> ServiceHealth:
                 result.prometheus_error = str(error)
             else:
                 result.charts = _charts(answers, start=start, end=end)
-        # The app nodes are the ones Prometheus scrapes; without it, this node alone.
         apps = [
-            pool.submit(_app_node, target.instance)
-            for target in result.targets
-            if target.job == "app"
+            pool.submit(_app_node, url)
+            for url in app_node_urls([t.instance for t in result.targets if t.job == "app"])
         ]
         result.components = [
             *(app.result() for app in apps),
@@ -263,11 +262,23 @@ def _probe(url: str) -> str:
         return f"unreachable ({getattr(error, 'reason', error)})"
 
 
-def _app_node(instance: str) -> Component:
-    """An app node as Prometheus scrapes it: ready when its database and storage answer."""
-    return Component("App node", instance, _probe(f"http://{instance}/readyz"), "/readyz")
+def app_node_urls(scraped: list[str]) -> list[str]:
+    """Every app node: the configured ones (APP_NODES) and any other that Prometheus scrapes
+    (given as host:port), once each, so a node missing from either list still shows."""
+    urls = [url.rstrip("/") for url in settings.APP_NODES]
+    known = {urllib.parse.urlsplit(url).netloc for url in urls}
+    return urls + [
+        f"http://{instance}" for instance in dict.fromkeys(scraped) if instance not in known
+    ]
+
+
+def _app_node(url: str) -> Component:
+    """An app node: ready when its database and storage answer."""
+    return Component("App node", url, _probe(f"{url}/readyz"), "/readyz")
 
 
 def _varnish_node(node: str) -> Component:
-    """A Varnish node answers, and reaches an app server (it passes /healthz to one)."""
-    return Component("Varnish node", node, _probe(f"{node}/healthz"), "/healthz through it")
+    """A Varnish node as an external monitor sees it: healthy while its probes find at least
+    one app server healthy (the VCL's synthetic /edge-health, README "Health for DNS or
+    load-balancer failover")."""
+    return Component("Varnish node", node, _probe(f"{node}/edge-health"), "/edge-health")

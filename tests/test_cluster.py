@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,8 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 
+from accounts.models import User
 from deploy.cluster import CLUSTER_MARKER, EDGE_HEALTH_PATH, REPO, http_status, port_is_free
+from tests.cluster.conftest import Visitor
 from tests.conftest import require_binary
 from tests.postgres import free_port, shared_database_url
 from tests.varnish.harness import wait_until
@@ -31,6 +35,7 @@ from tests.varnish.harness import wait_until
 pytestmark = pytest.mark.varnish
 # Each printed address must answer, however loaded the machine: not a latency test.
 ANSWER_TIMEOUT = 10
+OPERATOR_PASSWORD = "operator-password-1"
 
 
 @dataclass
@@ -130,6 +135,47 @@ def prometheus_targets(port: int) -> dict[str, set[str]]:
     return jobs
 
 
+def service_health_when_all_up(app_url: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """The admin's Service health page as an operator signed in on `app_url` sees it, once
+    every part is ok and every target up (Prometheus scrapes each within its interval):
+    (kind, name, state) of each part and (job, instance, state) of each target."""
+    User.objects.create_superuser(
+        "operator@example.com",
+        OPERATOR_PASSWORD,
+    )
+    # The nodes' own hasher: the tests' fast one is not among theirs.
+    User.objects.filter(email="operator@example.com").update(
+        password=make_password(OPERATOR_PASSWORD, hasher=PBKDF2PasswordHasher())
+    )
+    operator = Visitor(app_url)
+    operator.sign_in("operator@example.com", OPERATOR_PASSWORD)
+
+    def all_up() -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]] | None:
+        page = operator.session.get(app_url + "/admin/service-health/", timeout=ANSWER_TIMEOUT)
+        assert page.status_code == 200, page.text[:300]
+        components = [
+            (kind, re.sub(r"<small>.*?</small>", "", name).strip(), state)
+            for kind, name, state in re.findall(
+                r'<tr data-component="([^"]+)">\s*<td>[^<]*</td>\s*<td>(.*?)</td>\s*'
+                r"<td[^>]*>([^<]*)</td>",
+                page.text,
+                re.S,
+            )
+        ]
+        targets = re.findall(
+            r'<tr data-job="([^"]+)">\s*<td>[^<]*</td><td>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>',
+            page.text,
+        )
+        ok = all(state == "ok" for *_, state in components) and all(
+            state == "up" for *_, state in targets
+        )
+        return (components, targets) if ok and targets else None
+
+    return wait_until(
+        all_up, timeout=45, what="the operator page shows every part ok, every target up"
+    )
+
+
 @contextlib.contextmanager
 def socket_on_a_port() -> Iterator[int]:
     """Something else listening on a port the cluster wants."""
@@ -177,6 +223,7 @@ def test_it_starts_every_part_says_where_and_ctrl_c_stops_them_all(cluster_run):
 
     # Prometheus is ready before it has read its targets.
     scraped = wait_until(every_job_discovered, timeout=15, what="Prometheus lists its targets")
+    operator_page = service_health_when_all_up(f"http://127.0.0.1:{ports['app1']}")
     running = run.leftovers()
     status = run.stop(signal.SIGINT)
 
@@ -192,6 +239,19 @@ def test_it_starts_every_part_says_where_and_ctrl_c_stops_them_all(cluster_run):
         "varnish": {f"127.0.0.1:{ports['exporter1']}", f"127.0.0.1:{ports['exporter2']}"},
         "prometheus": {f"127.0.0.1:{ports['prometheus']}"},
     }
+    # The operator page on node 1 sees every node and every part, and what Prometheus scrapes.
+    components, targets = operator_page
+    assert {name for kind, name, _ in components if kind == "App node"} == {
+        f"http://127.0.0.1:{ports['app1']}",
+        f"http://127.0.0.1:{ports['app2']}",
+    }
+    assert {name for kind, name, _ in components if kind == "Varnish node"} == {
+        f"http://127.0.0.1:{ports['varnish1']}",
+        f"http://127.0.0.1:{ports['varnish2']}",
+    }
+    assert len(components) == 7, components
+    assert {kind for kind, _, _ in components} >= {"Database", "Storage", "Redis"}
+    assert {job: {instance for j, instance, _ in targets if j == job} for job in scraped} == scraped
     assert status == 0, run.printed()
     assert run.printed().rstrip().endswith("The cluster is stopped.")
     assert run.leftovers() == []

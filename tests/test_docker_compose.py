@@ -171,3 +171,28 @@ def test_prometheus_scrapes_the_compose_services_with_the_clusters_jobs(tmp_path
     assert jobs["varnish"] == {"varnish1:9131", "varnish2:9131"}
     for target in set().union(*jobs.values()) - {"localhost:9090"}:
         assert target.split(":")[0] in SERVICES, target
+
+
+def test_prometheus_may_scrape_what_it_is_given_and_the_admin_may_read_it():
+    """Every target in the compose Prometheus answers it: the apps allow its network, the
+    purge worker serves its metrics on the port scraped, and the apps know where it is."""
+    import ipaddress
+
+    subnet = ipaddress.ip_network(COMPOSE["networks"]["default"]["ipam"]["config"][0]["subnet"])
+    scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.compose.yml").read_text())
+    targets = {
+        job["job_name"]: {t for config in job["static_configs"] for t in config["targets"]}
+        for job in scrape["scrape_configs"]
+    }
+
+    for name, service in app_services().items():
+        environment = service["environment"]
+        allowed = [
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in environment["METRICS_ALLOWED_ADDRESSES"].split(",")
+        ]
+        assert any(subnet.subnet_of(network) for network in allowed if network.version == 4), name
+        assert environment["PROMETHEUS_URL"] == "http://prometheus:9090", name
+    worker = SERVICES["purge-worker"]["environment"]
+    assert targets["purge_worker"] == {f"purge-worker:{worker['PURGE_WORKER_METRICS_PORT']}"}
+    assert worker["PURGE_WORKER_METRICS_HOST"] == "0.0.0.0"

@@ -73,3 +73,27 @@ def test_a_varnish_node_that_is_down_shows_as_such(operator, settings):
     row = page[page.index('<tr data-component="Varnish node">') :]
     row = row[: row.index("</tr>")]
     assert "http://127.0.0.1:9" in row and "unreachable" in row
+
+
+def test_every_configured_app_node_shows_even_without_prometheus(operator, settings, live_server):
+    settings.PROMETHEUS_URL = ""
+    settings.VARNISH_NODES = []
+    settings.APP_NODES = [live_server.url, "http://127.0.0.1:9"]
+    page = operator.get(URL).content.decode()
+    rows = page.split('<tr data-component="App node">')[1:]
+    rows = [row[: row.index("</tr>")] for row in rows]
+    assert len(rows) == 2
+    up, down = rows
+    assert live_server.url in up and 'class="state-bad"' not in up
+    assert "http://127.0.0.1:9" in down and "unreachable" in down
+
+
+def test_a_varnish_node_is_asked_what_an_external_monitor_asks(operator, settings, live_server):
+    """/edge-health is Varnish's own answer; an app server (as here) does not route it, so a
+    node that is not a Varnish node running our VCL shows as not healthy."""
+    settings.PROMETHEUS_URL = ""
+    settings.VARNISH_NODES = [live_server.url]
+    page = operator.get(URL).content.decode()
+    row = page[page.index('<tr data-component="Varnish node">') :]
+    row = row[: row.index("</tr>")]
+    assert "/edge-health" in row and "answered 404" in row

@@ -190,12 +190,6 @@ def _answer_keys(answer: PublicProfile | SlugRedirect | None) -> tuple[str, ...]
     return answer.keys if answer is not None else ()
 
 
-def slug_redirect(slug: str) -> str | None:
-    """The current slug of a profile that used `slug` recently and is public now, or None."""
-    found = slug_redirect_profile(slug)
-    return found.slug if found is not None else None
-
-
 def slug_redirect_profile(slug: str) -> PublicProfile | None:
     """The public profile that used `slug` recently, or None: one query for every None."""
     if not rules.SLUG_PATTERN.fullmatch(slug.lower()):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from avatars.models import Address
 from avatars.services import address_confirm
 from profiles.models import AddressChoice, OldSlug, Profile, ProfileAccount, ProfileLink
-from profiles.selectors import profile_public, slug_redirect
+from profiles.selectors import profile_public, slug_redirect_profile
 from tests.personas import Personas
 
 pytestmark = pytest.mark.django_db
@@ -79,9 +79,10 @@ def test_only_chosen_verified_addresses_show_the_profile(personas, published):
 
 def test_an_old_slug_redirects_for_a_while(published):
     OldSlug.objects.create(slug="alice-old", profile=published, retired_at=timezone.now())
-    assert slug_redirect("alice-old") == "alice"
+    moved = slug_redirect_profile("alice-old")
+    assert moved is not None and moved.slug == "alice"
     OldSlug.objects.filter(slug="alice-old").update(retired_at=timezone.now() - timedelta(days=31))
-    assert slug_redirect("alice-old") is None
+    assert slug_redirect_profile("alice-old") is None
 
 
 def test_the_owners_preview_shows_the_profile_whatever_the_switch(personas):

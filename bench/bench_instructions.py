@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=list(DESCRIPTIONS), help="these scenarios")
     parser.add_argument("--keep", action="store_true", help="keep the callgrind dumps")
     parser.add_argument("--no-write", action="store_true", help="print, do not write results")
+    parser.add_argument("--json-out", type=Path, help="also write the summary here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
@@ -133,6 +134,8 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
     summary = _summarise(per_request, unit, time.monotonic() - started)
     markdown = _markdown(summary)
+    if options.json_out:
+        options.json_out.write_text(json.dumps(summary, indent=2) + "\n")
     if not options.no_write and valgrind:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "instructions.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -216,7 +219,11 @@ def _child(spec: dict[str, Any]) -> None:
     from avatars.resolution import resolution_start
     from gravatar.wsgi import application
 
-    resolution_start()  # as gunicorn's post_worker_init does
+    resolution_start()  # as gunicorn's post_worker_init does, with the metrics' tally
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from gravatar import metrics
+
+        metrics.buffer_start()
     port = os.environ.get("PORT", "8000")
     host = f"127.0.0.1:{port}"
 

@@ -3,6 +3,7 @@ what prometheus_client's own calls would have written."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -97,3 +98,39 @@ def test_turned_off_nothing_is_counted(monkeypatch):
     finally:
         metrics.configure(enabled=True)
     assert metrics._child(metrics.RENDITION_LOOKUPS, "shared", "miss")._value.get() == before
+
+
+def test_a_buffered_tally_loses_no_increment_of_threads_counting_while_it_flushes(monkeypatch):
+    """gunicorn's threads count at once and the flush thread writes meanwhile: every
+    increment is written exactly once, whenever the flushes fall."""
+    import threading
+
+    tally = metrics._Tally()
+    tally.buffered = True
+    monkeypatch.setattr(metrics, "_tally", tally)
+    value = metrics._child(metrics.RENDITION_LOOKUPS, "shared", "hit")._value
+    before = value.get()
+    stop = threading.Event()
+    counted = [0] * 4
+
+    def count(slot: int) -> None:
+        while not stop.is_set():
+            metrics.rendition_lookup(layer="shared", outcome="hit")
+            counted[slot] += 1
+
+    threads = [threading.Thread(target=count, args=(slot,)) for slot in range(4)]
+    for thread in threads:
+        thread.start()
+    seen: set[float] = set()
+    deadline = time.monotonic() + 10
+    while len(seen) < 5 and time.monotonic() < deadline:
+        metrics.flush()
+        seen.add(value.get())
+        stop.wait(0.001)  # lets the counting threads run between flushes
+    stop.set()
+    for thread in threads:
+        thread.join()
+    metrics.flush()
+
+    assert value.get() == before + sum(counted)
+    assert len(seen) == 5  # the flushes fell while the threads counted

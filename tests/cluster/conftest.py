@@ -20,7 +20,7 @@ import requests
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 
 from accounts.models import User
-from avatars.models import Address
+from avatars.models import Address, PurgeRequest
 from avatars.services import address_confirm
 from deploy.cluster import Cluster, ClusterConfig, free_port
 from tests.conftest import image_bytes, require_binary
@@ -153,3 +153,18 @@ def served_everywhere(cluster: Cluster, person: Person, colour, *, timeout: floa
             return response.status == 200 and close_to(colour_of(response), colour)
 
         wait_until(shows, timeout=timeout, what=f"{url} serves the avatar in {colour}")
+
+
+def purges_of(person: Person) -> list[PurgeRequest]:
+    return list(PurgeRequest.objects.filter(digests__contains=person.md5))
+
+
+def purges_delivered(person: Person, *, timeout: float) -> None:
+    """Waits until every purge of `person`'s hashes reached every node, the echo sent
+    ECHO_DELAY after the commit included: after it, nothing of theirs leaves the caches."""
+    wait_until(
+        lambda: all(purge.delivered_at is not None for purge in purges_of(person)),
+        timeout=timeout,
+        what="every queued purge of the address is delivered, echoes included",
+        interval=0.2,
+    )

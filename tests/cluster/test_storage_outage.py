@@ -8,7 +8,15 @@ import json
 import pytest
 
 from deploy.cluster import Cluster
-from tests.cluster.conftest import TIMEOUT, Person, avatar, photo, served_everywhere, signed_in
+from tests.cluster.conftest import (
+    TIMEOUT,
+    Person,
+    avatar,
+    photo,
+    purges_delivered,
+    served_everywhere,
+    signed_in,
+)
 from tests.varnish.conftest import close_to, colour_of
 from tests.varnish.harness import request
 
@@ -22,6 +30,8 @@ def test_readyz_says_storage_is_down_and_cached_renditions_still_serve(
 ):
     visitor = signed_in(whole, 1, person)
     visitor.upload(photo(BLUE), address=person.address)
+    # The echo purge, ECHO_DELAY after the commit, would empty the caches again mid-test.
+    purges_delivered(person, timeout=30)
     served_everywhere(whole, person, BLUE, timeout=5)
     for url in whole.config.app_urls:
         # Each node makes the rendition once, while the S3 server is there.

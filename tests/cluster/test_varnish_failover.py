@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from avatars.models import PurgeRequest
 from deploy.cluster import Cluster, find_program
 from tests.cluster.conftest import (
     TIMEOUT,
     Person,
     avatar,
     photo,
+    purges_of,
     served_everywhere,
     signed_in,
 )
@@ -27,10 +27,6 @@ BLUE = (20, 120, 220)
 RED = (220, 30, 30)
 # The worker retries a node every 1, 2, 4 ... s, at most 30 s apart (avatars/purging.py).
 BACKLOG_WITHIN = 35
-
-
-def purges_of(person: Person) -> list[PurgeRequest]:
-    return list(PurgeRequest.objects.filter(digests__contains=person.md5))
 
 
 def purges_received(cluster: Cluster, number: int) -> str:

@@ -59,6 +59,9 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Cl
 @pytest.fixture
 def whole(cluster: Cluster, transactional_db) -> Iterator[Cluster]:
     """The cluster with every part running, before and after the test."""
+    # Started moments ago, a node may still be sick to the probes: every request through
+    # Varnish would then be its 503.
+    cluster.wait_for_backends()
     yield cluster
     if cluster.s3 is None:
         cluster.start_s3()

@@ -26,6 +26,7 @@ class Load:
 
     def __init__(self, urls: list[str], clients_per_node: int = 2) -> None:
         self.answers: list[tuple[float, str, int]] = []
+        self.details: list[str] = []  # the first failures' answers, to say what they were
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.counter = itertools.count()
@@ -38,13 +39,18 @@ class Load:
     def client(self, url: str) -> None:
         while not self.stop.is_set():
             name = hashlib.md5(f"load-{next(self.counter)}".encode(), usedforsecurity=False)
+            detail = ""
             try:
-                status = request(url, f"/avatar/{name.hexdigest()}?d=identicon&s=40").status
-            except (OSError, http.client.HTTPException):
+                response = request(url, f"/avatar/{name.hexdigest()}?d=identicon&s=40")
+                status = response.status
+                detail = f"{response.header('X-Cache')} {response.body[:200]!r}"
+            except (OSError, http.client.HTTPException) as error:
                 # Refused, reset, or cut short after the headers: a failed request all the same.
-                status = 0
+                status, detail = 0, repr(error)
             with self.lock:
                 self.answers.append((time.monotonic(), url, status))
+                if status != 200 and len(self.details) < 5:
+                    self.details.append(f"{url} {status} {detail}")
 
     def __enter__(self) -> Load:
         for thread in self.threads:
@@ -90,7 +96,9 @@ def test_no_request_fails_through_either_varnish_node_once_the_probes_notice_a_d
         f"app node 1 killed: probes noticed after {noticed - killed:.1f} s; "
         f"{len(before)} failed requests before that, {len(load.answers)} in all"
     )
-    assert load.failures(since=noticed) == []
-    assert load.failures() == load.failures(since=killed), "a failure before the kill"
+    assert load.failures(since=noticed) == [], load.details
+    assert load.failures() == load.failures(since=killed), (
+        f"a failure before the kill: {load.details}"
+    )
     for number in (1, 2):
         assert whole.backend_health(number)["app2"] == "healthy"

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.varnish
 # Each printed address must answer, however loaded the machine: not a latency test.
 ANSWER_TIMEOUT = 10
 OPERATOR_PASSWORD = "operator-password-1"
+Row = tuple[str, str, str]  # a table row of the Service health page
 
 
 @dataclass
@@ -135,7 +136,7 @@ def prometheus_targets(port: int) -> dict[str, set[str]]:
     return jobs
 
 
-def service_health_when_all_up(app_url: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+def service_health_when_all_up(app_url: str) -> tuple[list[Row], list[Row]]:
     """The admin's Service health page as an operator signed in on `app_url` sees it, once
     every part is ok and every target up (Prometheus scrapes each within its interval):
     (kind, name, state) of each part and (job, instance, state) of each target."""
@@ -150,10 +151,10 @@ def service_health_when_all_up(app_url: str) -> tuple[list[tuple[str, ...]], lis
     operator = Visitor(app_url)
     operator.sign_in("operator@example.com", OPERATOR_PASSWORD)
 
-    def all_up() -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]] | None:
+    def all_up() -> tuple[list[Row], list[Row]] | None:
         page = operator.session.get(app_url + "/admin/service-health/", timeout=ANSWER_TIMEOUT)
         assert page.status_code == 200, page.text[:300]
-        components = [
+        components: list[Row] = [
             (kind, re.sub(r"<small>.*?</small>", "", name).strip(), state)
             for kind, name, state in re.findall(
                 r'<tr data-component="([^"]+)">\s*<td>[^<]*</td>\s*<td>(.*?)</td>\s*'
@@ -162,7 +163,7 @@ def service_health_when_all_up(app_url: str) -> tuple[list[tuple[str, ...]], lis
                 re.S,
             )
         ]
-        targets = re.findall(
+        targets: list[Row] = re.findall(
             r'<tr data-job="([^"]+)">\s*<td>[^<]*</td><td>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>',
             page.text,
         )

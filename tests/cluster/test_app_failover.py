@@ -93,7 +93,6 @@ def test_no_request_fails_through_either_varnish_node_once_the_probes_notice_a_d
             timeout=30,
             what="both Varnish nodes serve the load steadily",
         )
-        steady = time.monotonic()
         killed = time.monotonic()
         whole.kill_app(1)
         whole.wait_for_backend("app1", "sick", timeout=10)
@@ -110,8 +109,5 @@ def test_no_request_fails_through_either_varnish_node_once_the_probes_notice_a_d
         f"{len(before)} failed requests before that, {len(load.answers)} in all"
     )
     assert load.failures(since=noticed) == [], load.details
-    assert load.failures(since=steady) == load.failures(since=killed), (
-        f"a failure before the kill: {load.details}"
-    )
     for number in (1, 2):
         assert whole.backend_health(number)["app2"] == "healthy"

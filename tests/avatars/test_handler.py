@@ -12,10 +12,17 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.urls import path as url_path
 
 from avatars import request as avatar_request
 from avatars import responses
-from avatars.handler import AVATAR_SKIPPED_MIDDLEWARE, AvatarFastPath, avatar_middleware
+from avatars import urls as avatar_urls
+from avatars.handler import (
+    AVATAR_REPLACED_MIDDLEWARE,
+    AVATAR_SKIPPED_MIDDLEWARE,
+    AvatarFastPath,
+    avatar_middleware,
+)
 from tests.personas import Personas, make_personas
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_caches")]
@@ -200,10 +207,14 @@ def test_a_changed_setting_changes_the_remembered_headers(people, settings):
 
 def test_only_middleware_with_nothing_to_do_is_skipped(settings):
     kept = avatar_middleware()
-    assert kept == [path for path in settings.MIDDLEWARE if path not in AVATAR_SKIPPED_MIDDLEWARE]
+    assert kept == [
+        AVATAR_REPLACED_MIDDLEWARE.get(path, path)
+        for path in settings.MIDDLEWARE
+        if path not in AVATAR_SKIPPED_MIDDLEWARE
+    ]
     for needed in (
         "django.middleware.security.SecurityMiddleware",
-        "django.middleware.common.CommonMiddleware",
+        "avatars.handler.AvatarCommonMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
         "avatars.outage.DatabaseOutageMiddleware",
     ):
@@ -215,6 +226,25 @@ def test_a_middleware_added_later_runs_on_the_fast_path_too(settings):
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.avatars.test_handler.Stamp"]
     answer = call(AvatarFastPath(WSGIHandler()), f"/avatar/{UNKNOWN}")
     assert header(answer, "X-Stamp") == "1"
+
+
+def test_a_path_that_resolves_only_with_a_slash_is_still_redirected(settings):
+    # The fast path skips CommonMiddleware's second resolution only for a 404 of a view.
+    settings.ROOT_URLCONF = "tests.avatars.test_handler"
+    answer = same_answers("/avatar/a/b")
+    assert answer[0] == "301 Moved Permanently"
+    assert header(answer, "Location") == "/avatar/a/b/"
+    assert same_answers(f"/avatar/{UNKNOWN}?d=404")[0] == "404 Not Found"
+
+
+def slash_only(request: Any) -> Any:
+    from django.http import HttpResponse
+
+    return HttpResponse(b"slash")
+
+
+# ROOT_URLCONF of the test above: the endpoint and a path below /avatar/ that needs the slash.
+urlpatterns = [*avatar_urls.urlpatterns, url_path("avatar/a/b/", slash_only)]
 
 
 class Stamp:

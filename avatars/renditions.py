@@ -26,7 +26,7 @@ from django.core.cache import caches
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from avatars.defaults import render_default
+from avatars.defaults import render_default, render_default_rows
 from avatars.imaging import encode, square
 from gravatar import metrics
 
@@ -230,12 +230,20 @@ def default_rendition(*, kind: str, seed: str, size: int, text: str, fmt: str) -
     key = _identity("default", kind, seed, str(size), fmt, text)
     data = _cached(
         key,
-        lambda: encode.encode_drawing(render_default(kind, seed, size, text), fmt),
+        lambda: _drawn(kind, seed, size, text, fmt),
         share=kind in SHARED_DEFAULTS,
         kind=kind,
         fmt=fmt,
     )
     return Rendition(data=data, format=fmt, etag=f'"{key}"')
+
+
+def _drawn(kind: str, seed: str, size: int, text: str, fmt: str) -> bytes:
+    # The same bytes either way (tests/avatars/defaults/test_identicon.py); rows skip Pillow.
+    rows = render_default_rows(kind, seed, size, text) if fmt == "PNG" else None
+    if rows is not None:
+        return encode.encode_rows(*rows)
+    return encode.encode_drawing(render_default(kind, seed, size, text), fmt)
 
 
 def _identity(*parts: str) -> str:

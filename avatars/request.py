@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,8 +74,17 @@ class AvatarRequest:
             return cls.parse(name=name, query=request.GET, accept=accept)
         wanted = parsed_requests.get(key)
         if wanted is None:
-            # request.GET, as without the memo: Django's decoding and its limit on fields.
-            wanted = cls.parse(name=name, query=request.GET, accept=accept)
+            # A name not seen yet (most traffic is hashes never asked before) with a query
+            # and Accept that were: only the hash differs from that parse.
+            digest, extension = _split_name(name)
+            shape = (extension, query_string, accept)
+            like = parsed_queries.get(shape)
+            if like is None:
+                # request.GET, as without the memo: Django's decoding and its limit on fields.
+                wanted = cls.parse(name=name, query=request.GET, accept=accept)
+                parsed_queries.put(shape, wanted)
+            else:
+                wanted = like if like.hash == digest else replace(like, hash=digest)
             parsed_requests.put(key, wanted)
         return wanted
 
@@ -102,12 +111,17 @@ def size_query(query: Mapping[str, str]) -> str:
 
 
 parsed_requests: BoundedMemo[AvatarRequest] = BoundedMemo(PARSED_ENTRIES)
+# The same parses keyed by (extension, query string, Accept): everything a parse reads but
+# the hash, so a never-seen hash with a common query costs no parse (about a tenth of its
+# request's work under callgrind).
+parsed_queries: BoundedMemo[AvatarRequest] = BoundedMemo(PARSED_ENTRIES)
 
 
 @receiver(setting_changed)
 def _settings_changed(*, setting: str, **_: Any) -> None:
     if setting in _PARSE_SETTINGS:
         parsed_requests.clear()
+        parsed_queries.clear()
 
 
 def _param(query: Mapping[str, str], short: str, long: str) -> str:

@@ -14,10 +14,10 @@ from PIL import Image
 from avatars import contract
 from avatars.contract import MAX_SIZE
 
-from .base import DefaultRequest, Generator, digest_bytes
+from .base import DefaultRequest, Generator, Rows, RowsDrawing, digest_bytes
 from .blank import blank
 from .color import color
-from .identicon import identicon
+from .identicon import identicon, identicon_rows
 from .initials import initials, initials_from
 from .monsterid import monsterid
 from .mp import mp
@@ -30,9 +30,11 @@ __all__ = [
     "MAX_SIZE",
     "DefaultRequest",
     "Generator",
+    "Rows",
     "digest_bytes",
     "initials_from",
     "render_default",
+    "render_default_rows",
 ]
 
 # Each drawing is named after the `d=` keyword it answers; the contract says which exist, so a
@@ -46,9 +48,25 @@ GENERATORS: Mapping[str, Generator] = MappingProxyType(
 )
 
 
+# Drawings that can also give their pixels as runs of rows, which a PNG is written from
+# without an Image (the identicon: most defaults a never-seen hash asks for).
+ROWS_DRAWINGS: Mapping[str, RowsDrawing] = MappingProxyType({"identicon": identicon_rows})
+
+
 def render_default(kind: str, digest: str, size: int, text: str = "") -> Image.Image:
     """Draw the ``kind`` default image; KeyError for an unknown kind."""
     generator = GENERATORS[kind]
+    return generator(_request(digest, size, text))
+
+
+def render_default_rows(kind: str, digest: str, size: int, text: str = "") -> Rows | None:
+    """The same pixels as render_default() as runs of rows, or None where a drawing (or this
+    size of it) has no such form."""
+    drawing = ROWS_DRAWINGS.get(kind)
+    return None if drawing is None else drawing(_request(digest, size, text))
+
+
+def _request(digest: str, size: int, text: str) -> DefaultRequest:
     if not contract.MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be between {contract.MIN_SIZE} and {MAX_SIZE}, not {size}")
-    return generator(DefaultRequest(digest, size, text))
+    return DefaultRequest(digest, size, text)

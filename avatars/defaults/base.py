@@ -33,6 +33,22 @@ class DefaultRequest(NamedTuple):
 Generator = Callable[[DefaultRequest], Image.Image]
 
 
+class Rows(NamedTuple):
+    """A drawing as runs of identical rows of pixels (`mode`'s bytes, `width` pixels each):
+    what a drawing made of a few distinct rows gives the PNG writer without an Image."""
+
+    mode: str
+    width: int
+    height: int
+    runs: tuple[tuple[bytes, int], ...]  # (one row's bytes, how many rows in a row)
+
+    def pixels(self) -> bytes:
+        return b"".join(row * count for row, count in self.runs)
+
+
+RowsDrawing = Callable[[DefaultRequest], "Rows | None"]
+
+
 class Dice:
     """A byte stream derived from the seed.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Iterable
 
 from PIL import Image, features
 
@@ -75,6 +76,17 @@ def encode_drawing(image: Image.Image, fmt: str) -> bytes:
     stride = width * len(image.mode)
     pixels = image.tobytes()
     rows = b"".join(b"\x00" + pixels[at : at + stride] for at in range(0, len(pixels), stride))
+    return _png(width, height, colour_type, rows)
+
+
+def encode_rows(mode: str, width: int, height: int, runs: Iterable[tuple[bytes, int]]) -> bytes:
+    """encode_drawing()'s PNG, byte for byte, of a drawing given as runs of identical rows
+    (each row's pixel bytes, and how many times it repeats): no Image, no split into rows."""
+    rows = b"".join((b"\x00" + row) * count for row, count in runs)
+    return _png(width, height, _PNG_COLOUR_TYPES[mode], rows)
+
+
+def _png(width: int, height: int, colour_type: int, rows: bytes) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
     return b"".join(
         (

@@ -83,6 +83,7 @@ def call(
 
 def forget_parses_and_headers() -> None:
     avatar_request.parsed_requests.clear()
+    avatar_request.parsed_queries.clear()
     responses.header_blocks.clear()
 
 

@@ -281,3 +281,29 @@ def test_a_listed_host_is_trusted_as_named_but_every_other_rule_still_holds(sett
 def test_the_rules_need_no_settings_and_no_dns():
     assert custom_default_allowed("https://gravatar.example/a.png")
     assert not custom_default_allowed("https://gravatar.example/a.png", allowed_hosts=["x.example"])
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        (MD5, SHA256.upper(), "not-a-hash", ""),
+        (f"{MD5}.webp", f"{SHA256}.webp", "z.webp"),
+        (f"{MD5}.AVIF", f"{SHA256}.avif"),
+    ],
+)
+def test_names_first_seen_with_a_query_already_parsed_get_their_own_parse(names):
+    # from_http reuses the parse of another name with the same query, Accept and extension.
+    from django.test import RequestFactory
+
+    from avatars import request as avatar_request
+
+    avatar_request.parsed_requests.clear()
+    avatar_request.parsed_queries.clear()
+    query = "s=120&d=retro&r=pg&initials=ab"
+    accept = "image/avif,image/webp,*/*"
+    factory = RequestFactory()
+    for _ in range(2):
+        for name in names:
+            request = factory.get(f"/avatar/{name}?{query}", HTTP_ACCEPT=accept)
+            expected = AvatarRequest.parse(name=name, query=request.GET, accept=accept)
+            assert AvatarRequest.from_http(request, name) == expected

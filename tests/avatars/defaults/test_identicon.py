@@ -56,3 +56,25 @@ def test_different_hashes_differ():
 def test_identicon_is_never_empty(digest):
     colours = {c for _, c in pixels.colours(render_default("identicon", digest, 12))}
     assert colours - {BACKGROUND}
+
+
+@pytest.mark.parametrize("size", [*range(1, 130), 255, 256, 257, 333, 511, 512, 1000, 2047, 2048])
+def test_the_rows_drawing_and_its_png_are_those_of_the_pillow_drawing(size):
+    # The endpoint writes an identicon's PNG from its rows; ETags and caches are keyed by
+    # RENDITION_VERSION, so the bytes must be exactly those of the drawing it replaced.
+    from avatars.defaults.base import DefaultRequest
+    from avatars.defaults.identicon import _drawn_with_pillow, identicon_rows
+    from avatars.imaging.encode import encode_drawing, encode_rows
+    from avatars.renditions import _drawn
+
+    for digest in DIGESTS[:3]:
+        request = DefaultRequest(digest, size)
+        drawn = _drawn_with_pillow(request)
+        assert render_default("identicon", digest, size).tobytes() == drawn.tobytes()
+        rows = identicon_rows(request)
+        if rows is None:  # sizes below the grid are sampled by Pillow
+            assert size < 5
+            continue
+        assert rows.pixels() == drawn.tobytes()
+        assert encode_rows(*rows) == encode_drawing(drawn, "PNG")
+        assert _drawn("identicon", digest, size, "", "PNG") == encode_drawing(drawn, "PNG")

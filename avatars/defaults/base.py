@@ -33,17 +33,26 @@ class DefaultRequest(NamedTuple):
 Generator = Callable[[DefaultRequest], Image.Image]
 
 
-class Rows(NamedTuple):
-    """A drawing as runs of identical rows of pixels (`mode`'s bytes, `width` pixels each):
-    what a drawing made of a few distinct rows gives the PNG writer without an Image."""
+# A row of pixels as runs: (index in the palette, that many pixels) from left to right.
+RowRuns = tuple[tuple[int, int], ...]
 
-    mode: str
+
+class Rows(NamedTuple):
+    """A drawing of a few flat colours as runs of identical rows: what a drawing made of a
+    handful of distinct rows (the identicon: the margin and five bands) gives the PNG writer,
+    which writes it as a palette image without an Image or a row of RGB bytes."""
+
     width: int
     height: int
-    runs: tuple[tuple[bytes, int], ...]  # (one row's bytes, how many rows in a row)
+    palette: tuple[tuple[int, int, int], ...]  # RGB, at most 256
+    runs: tuple[tuple[RowRuns, int], ...]  # (one row, how many rows in a row), top to bottom
 
     def pixels(self) -> bytes:
-        return b"".join(row * count for row, count in self.runs)
+        """The RGB bytes of every pixel, row by row (Image.frombytes' "RGB")."""
+        colours = [bytes(colour) for colour in self.palette]
+        return b"".join(
+            b"".join(colours[index] * n for index, n in row) * count for row, count in self.runs
+        )
 
 
 RowsDrawing = Callable[[DefaultRequest], "Rows | None"]

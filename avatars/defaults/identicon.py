@@ -1,19 +1,19 @@
 """Identicon: a left-right symmetric 5x5 pattern in the signature colour, like GitHub's.
 
-Drawn as rows of bytes, not with Pillow: the picture is at most six distinct rows (the margin
-and five bands of cells), each repeated, so it is built from a handful of byte runs, and its
-PNG is written straight from them (`identicon_rows`, `avatars.imaging.encode.encode_rows`).
-Drawing and encoding an 80 px identicon this way costs a fraction of Pillow's new image,
-paste, crop, mirror and `tobytes`, for the same pixels: `_drawn_with_pillow` is the original
-drawing, and tests/avatars/defaults/test_identicon.py holds the two to the same bytes at every
-size.
+Drawn as runs of rows, not with Pillow: the picture is at most six distinct rows (the margin
+and five bands of cells) in two colours, so it is a handful of (colour, pixels) runs, and its
+PNG is written straight from them as a two-colour palette image
+(`avatars.imaging.encode.encode_palette_rows`). `_drawn_with_pillow` is the original drawing;
+tests/avatars/defaults/test_identicon.py holds the two to the same pixels at every size.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from PIL import Image
 
-from .base import DefaultRequest, Rows
+from .base import DefaultRequest, RowRuns, Rows
 from .canvas import mirror_left, upscale_grid
 from .palette import BACKGROUND, RGB, primary
 
@@ -38,25 +38,31 @@ def identicon_rows(request: DefaultRequest) -> Rows | None:
         return None
     ink, cells = _pattern(request.seed)
     offset = (size - cell * GRID) // 2
-    right = size - offset - cell * GRID
-    ink_bytes, background = bytes(ink), bytes(BACKGROUND)
-    blank = background * size
-    half = size // 2
-    runs: list[tuple[bytes, int]] = [(blank, offset)]
+    blank: RowRuns = ((0, size),)
+    runs: list[tuple[RowRuns, int]] = [(blank, offset)]
     for row in range(GRID):
-        line = [(background, offset)]
-        line += [(ink_bytes if on else background, cell) for on in cells[row * GRID :][:GRID]]
-        line.append((background, right))
-        # As mirror_left: the right half is the left half reversed, whatever the margins.
-        left = _first(line, half)
-        middle = _first(_after(line, half), size - 2 * half)
-        pixels = left + middle + left[::-1]
-        runs.append((b"".join(colour * n for colour, n in pixels), cell))
+        runs.append((_band(size, tuple(cells[row * GRID : (row + 1) * GRID])), cell))
     runs.append((blank, size - offset - cell * GRID))
-    return Rows("RGB", size, size, tuple((row, n) for row, n in runs if n))
+    # Index 0 is the background, 1 the ink.
+    return Rows(size, size, (BACKGROUND, ink), tuple((row, n) for row, n in runs if n))
 
 
-Run = tuple[bytes, int]
+Run = tuple[int, int]  # 1 for ink, 0 for the background; that many pixels
+
+
+# Eight patterns a band can have (it is symmetric) at each size asked: bounded, and the same
+# few sizes are nearly all traffic.
+@lru_cache(maxsize=4096)
+def _band(size: int, cells: tuple[bool, ...]) -> tuple[Run, ...]:
+    """One band of cells across the image, as runs, the margins included."""
+    cell = _cell(size)
+    offset = (size - cell * GRID) // 2
+    line = [(0, offset), *((int(on), cell) for on in cells), (0, size - offset - cell * GRID)]
+    # As mirror_left: the right half is the left half reversed, whatever the margins.
+    half = size // 2
+    left = _first(line, half)
+    middle = _first(_after(line, half), size - 2 * half)
+    return tuple(run for run in (*left, *middle, *left[::-1]) if run[1])
 
 
 def _first(line: list[Run], width: int) -> list[Run]:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from avatars.contract import GENERATED_DEFAULTS
 from avatars.defaults import render_default
-from avatars.imaging.encode import encode, encode_drawing
+from avatars.imaging.encode import encode, encode_drawing, encode_palette_rows
 
 SEED = hashlib.md5(b"someone@example.com", usedforsecurity=False).hexdigest()
 
@@ -45,3 +45,36 @@ def test_other_formats_and_modes_take_the_general_encoder():
     assert encode_drawing(drawn, "WEBP") == encode(drawn, "WEBP")
     grey = drawn.convert("L")
     assert decoded(encode_drawing(grey, "PNG")).tobytes() == grey.tobytes()
+
+
+@pytest.mark.parametrize("colours", [1, 2, 3, 4, 5, 16, 17, 256])
+@pytest.mark.parametrize("width", [1, 7, 8, 9, 80, 333])
+def test_palette_rows_decode_to_their_pixels_at_every_depth(colours, width):
+    palette = tuple((n, 255 - n, n * 7 % 256) for n in range(colours))
+    runs = []
+    for row in range(6):
+        line, left, index = [], width, row
+        while left:
+            n = min(left, 1 + (index * 5) % 11)
+            line.append((index % colours, n))
+            left -= n
+            index += 1
+        runs.append((tuple(line), 1 + row % 3))
+    height = sum(count for _, count in runs)
+    expected = b"".join(
+        b"".join(bytes(palette[index]) * n for index, n in line) * count for line, count in runs
+    )
+    image = decoded(encode_palette_rows(width, height, palette, runs))
+    assert (image.mode, image.size) == ("P", (width, height))
+    assert image.convert("RGB").tobytes() == expected
+
+
+def test_large_palette_drawings_take_zlibs_default_state():
+    # Above SMALL_ZLIB_INPUT the larger window pays for itself; both decode the same.
+    row = ((0, 300), (1, 700), (0, 1048))
+    for height in (1, 500):
+        image = decoded(
+            encode_palette_rows(2048, height, ((0, 0, 0), (255, 255, 255)), [(row, height)])
+        )
+        assert image.convert("L").getpixel((299, height - 1)) == 0
+        assert image.convert("L").getpixel((300, height - 1)) == 255

@@ -273,6 +273,7 @@ def main() -> None:
     summary["hardware"]["load_average_before"] = [round(x, 2) for x in load_before]
     summary["hardware"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     summary["hardware"]["uptime_before"] = uptime_before
+    summary["hardware"]["uptime_after"] = _uptime()
     _write(summary)
 
 
@@ -613,8 +614,8 @@ def _markdown(summary: dict[str, Any]) -> str:
         f"Django {hardware['django']}, Pillow {hardware['pillow']} "
         f"({hardware['note']}; {summary['setup']['workers']} gunicorn workers; wrk "
         f"{summary['setup']['wrk']}; 1-minute load average before the run "
-        f"{hardware.get('load_average_before', ['?'])[0]}; `uptime`: "
-        f"{hardware.get('uptime_before', '?')}).",
+        f"{hardware.get('load_average_before', ['?'])[0]}; `uptime` before: "
+        f"{hardware.get('uptime_before', '?')}; after: {hardware.get('uptime_after', '?')}).",
         "",
         "| scenario | req/s | p50 ms | p99 ms | vs bare | DB queries/request |",
         "|---|---:|---:|---:|---:|---:|",

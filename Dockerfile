@@ -9,12 +9,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VAR_DIR=/var/lib/avatars
 WORKDIR /srv/avatars
+# GNU gettext's msgfmt compiles the translation catalogues (compilemessages, below).
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
 # Dependencies first: they change far less often than the code.
 COPY pyproject.toml ./
 RUN pip install --no-cache-dir .
 COPY . .
 # A throwaway key only for collectstatic; the containers get theirs from the environment.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
+    && SECRET_KEY=collectstatic-only python manage.py compilemessages -v0 \
     && useradd --system --home-dir "$VAR_DIR" avatars \
     && mkdir -p "$VAR_DIR" && chown avatars "$VAR_DIR"
 USER avatars

@@ -10,10 +10,15 @@ PROMETHEUS_PORT ?= 9090
 VARNISH_EXPORTER_PORT ?= 9131
 export HOST PORT VARNISH_PORT PROMETHEUS_PORT VARNISH_EXPORTER_PORT
 
+# Debian packages the service needs to start: GNU gettext's msgfmt, which compilemessages runs
+# to build the translation catalogues (locale/*.po; no compiled .mo is committed).
+RUN_DEBS := gettext
 # Debian packages the tests and benchmarks drive for real.
-TEST_DEBS := varnish varnish-modules chromium chromium-driver wrk gcc libc6-dev valgrind prometheus prometheus-varnish-exporter
+TEST_DEBS := $(RUN_DEBS) varnish varnish-modules chromium chromium-driver wrk gcc libc6-dev valgrind prometheus prometheus-varnish-exporter
+# The translation catalogues, compiled; makes nothing new when every .mo is current.
+COMPILE_MESSAGES = $(BIN)/python manage.py compilemessages --ignore=$(VENV) --ignore=var -v0
 
-.PHONY: run cluster test lint typecheck pytest bench system-packages clean
+.PHONY: run cluster test lint typecheck pytest bench system-packages run-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +36,8 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@ $(VENV)/.run-installed $(VENV)/.cluster-installed
 
-run: $(VENV)/.run-installed
+run: run-packages $(VENV)/.run-installed
+	$(COMPILE_MESSAGES)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	exec deploy/run-local.sh
@@ -40,11 +46,13 @@ run: $(VENV)/.run-installed
 # PostgreSQL, Redis, S3 (moto), the purge worker and Prometheus; Ctrl-C stops it all. Ports and
 # services: CLUSTER_APP_PORTS, CLUSTER_VARNISH_PORTS, CLUSTER_S3_PORT, CLUSTER_PROMETHEUS_PORT,
 # CLUSTER_DATABASE_URL, CLUSTER_REDIS_URL, CLUSTER_DIR (see README).
-cluster: $(VENV)/.cluster-installed
+cluster: run-packages $(VENV)/.cluster-installed
+	$(COMPILE_MESSAGES)
 	exec $(BIN)/python deploy/cluster.py
 
-system-packages:
-	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# $(call debian_packages,<names>): as root, installs those not installed; otherwise names them.
+define debian_packages
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages: $$missing"; \
@@ -53,6 +61,13 @@ system-packages:
 	    echo "Missing Debian packages (run as root to install): $$missing"; \
 	  fi; \
 	fi
+endef
+
+system-packages:
+	$(call debian_packages,$(TEST_DEBS))
+
+run-packages:
+	$(call debian_packages,$(RUN_DEBS))
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
@@ -73,6 +88,7 @@ test: system-packages $(VENV)/.dev-installed
 	$(BIN)/python manage.py makemigrations --check --dry-run -v1
 	$(BIN)/python manage.py vcl_contract --check
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(COMPILE_MESSAGES)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: system-packages $(VENV)/.dev-installed

@@ -9,6 +9,7 @@ from django.contrib.auth import forms as auth_forms
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy
 
 from accounts import emails, throttle
 from accounts.models import User, normalise_email
@@ -28,7 +29,8 @@ class EmailForm(forms.Form):
 
 class LoginForm(auth_forms.AuthenticationForm):
     username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+        label=gettext_lazy("Email"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
     def clean_username(self) -> str:

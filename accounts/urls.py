@@ -4,6 +4,9 @@ from django.urls import path
 from accounts import forms, views
 
 urlpatterns = [
+    # Django's set_language (POST) is /i18n/setlang/ (gravatar/urls.py); this page is for the
+    # switcher of a page that has no CSRF token to send.
+    path("i18n/", views.language_choose, name="language_choose"),
     path("email-sent/", views.email_sent, name="email_sent"),
     path(
         "login/",

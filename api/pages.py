@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from oauth2_provider.models import get_application_model
 
@@ -78,7 +79,10 @@ def application_register(request: HttpRequest) -> HttpResponse:
 def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(Application, pk=pk, user=request.user)
     services.application_delete(application=application)
-    messages.success(request, f"{application.name} was deleted; its tokens no longer work.")
+    messages.success(
+        request,
+        _("%(name)s was deleted; its tokens no longer work.") % {"name": application.name},
+    )
     return redirect("api_apps")
 
 
@@ -87,7 +91,7 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def authorization_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(Application, pk=pk)
     services.authorization_revoke(user=_user(request), application=application)
-    messages.success(request, f"{application.name} can no longer act for you.")
+    messages.success(request, _("%(name)s can no longer act for you.") % {"name": application.name})
     return redirect("api_apps")
 
 
@@ -132,7 +136,7 @@ def personal_token_create(request: HttpRequest) -> HttpResponse:
 def personal_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(PersonalToken, pk=pk, owner=request.user)
     services.personal_token_revoke(token=token)
-    messages.success(request, f"The token {token.name} was revoked.")
+    messages.success(request, _("The token %(name)s was revoked.") % {"name": token.name})
     return redirect("api_tokens")
 
 
@@ -151,5 +155,5 @@ def site_key_create(request: HttpRequest) -> HttpResponse:
 def site_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(SiteKey, pk=pk, owner=request.user)
     services.site_key_revoke(key=key)
-    messages.success(request, f"The site key {key.name} was revoked.")
+    messages.success(request, _("The site key %(name)s was revoked.") % {"name": key.name})
     return redirect("api_tokens")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from oauth2_provider.scopes import BaseScopes
 
 PROFILE_READ = "profile:read"
@@ -11,17 +12,20 @@ PROFILE_MANAGE = "profile:manage"
 AVATARS_MANAGE = "avatars:manage"
 
 # What a person is told an app, or a token, may do with each scope (the consent page).
+# Lazy: the consent page and the account pages show them in the visitor's language; the
+# OpenAPI document (language-free) in English.
 DESCRIPTIONS = {
-    PROFILE_READ: "Read your profile and your addresses' avatars",
-    PROFILE_MANAGE: "Change your profile",
-    AVATARS_MANAGE: "Upload, change, delete and choose your avatars",
+    PROFILE_READ: gettext_lazy("Read your profile and your addresses' avatars"),
+    PROFILE_MANAGE: gettext_lazy("Change your profile"),
+    AVATARS_MANAGE: gettext_lazy("Upload, change, delete and choose your avatars"),
 }
 ALL = tuple(DESCRIPTIONS)
 
 
 def describe(scopes: str | list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     names = scopes.split() if isinstance(scopes, str) else list(scopes)
-    return [(name, DESCRIPTIONS[name]) for name in ALL if name in names]
+    # Read now, in the language of the page that shows them.
+    return [(name, str(DESCRIPTIONS[name])) for name in ALL if name in names]
 
 
 class ApiScopes(BaseScopes):  # type: ignore[misc]
@@ -29,7 +33,7 @@ class ApiScopes(BaseScopes):  # type: ignore[misc]
     gets read access only."""
 
     def get_all_scopes(self) -> dict[str, str]:
-        return dict(DESCRIPTIONS)
+        return {name: str(text) for name, text in DESCRIPTIONS.items()}
 
     def get_available_scopes(
         self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from oauth2_provider.models import (
     AbstractApplication,
     get_access_token_model,
@@ -30,7 +31,7 @@ def _scopes_checked(chosen: Iterable[str]) -> str:
     names = list(dict.fromkeys(chosen))
     unknown = [name for name in names if name not in scopes.DESCRIPTIONS]
     if unknown or not names:
-        raise ValidationError({"scopes": "Choose at least one of the listed scopes."})
+        raise ValidationError({"scopes": _("Choose at least one of the listed scopes.")})
     return " ".join(name for name in scopes.ALL if name in names)
 
 

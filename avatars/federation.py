@@ -21,6 +21,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 SECURE_SERVICE = "_avatars-sec._tcp"
 PLAIN_SERVICE = "_avatars._tcp"
@@ -116,7 +117,7 @@ def resolver_address(value: str) -> tuple[str, int]:
     """DNS_RESOLVER's "ip", "ip:port" or "[ipv6]:port"; ValueError when it is none of them."""
     text = value.strip()
     if text.startswith("["):
-        address, _, rest = text[1:].partition("]")
+        address, _sep, rest = text[1:].partition("]")
         port = rest.removeprefix(":") if rest.startswith(":") else (rest or str(DNS_PORT))
     elif text.count(":") == 1:
         address, port = text.split(":")
@@ -172,7 +173,9 @@ def _remaining(deadline: float) -> float:
 
 
 def _timed_out() -> str:
-    return f"DNS did not answer within {settings.DNS_TIMEOUT} s. Try again in a moment."
+    return _("DNS did not answer within %(seconds)d s. Try again in a moment.") % {
+        "seconds": settings.DNS_TIMEOUT
+    }
 
 
 def _srv_targets(
@@ -188,7 +191,7 @@ def _srv_targets(
         raise DomainLookupFailed(_timed_out()) from None
     except dns.resolver.NoNameservers:
         raise DomainLookupFailed(
-            "The DNS servers failed to answer for this domain (SERVFAIL). Try again later."
+            _("The DNS servers failed to answer for this domain (SERVFAIL). Try again later.")
         ) from None
     return tuple(
         SrvTarget(
@@ -207,12 +210,14 @@ def _domain_exists(resolver: dns.resolver.Resolver, domain: str, deadline: float
     except dns.resolver.NoAnswer:
         return
     except dns.resolver.NXDOMAIN:
-        raise DomainLookupFailed(f"{domain} does not exist in DNS.") from None
+        raise DomainLookupFailed(
+            _("%(domain)s does not exist in DNS.") % {"domain": domain}
+        ) from None
     except dns.exception.Timeout:
         raise DomainLookupFailed(_timed_out()) from None
     except dns.resolver.NoNameservers:
         raise DomainLookupFailed(
-            "The DNS servers failed to answer for this domain (SERVFAIL). Try again later."
+            _("The DNS servers failed to answer for this domain (SERVFAIL). Try again later.")
         ) from None
 
 

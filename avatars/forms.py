@@ -9,6 +9,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import DomainNameValidator
 from django.db.models import QuerySet
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.forms import EmailForm
 from accounts.models import User, normalise_email
@@ -28,11 +31,11 @@ class CheckForm(EmailForm):
 class DomainCheckForm(forms.Form):
     """A domain whose avatar records to check; an address stands for its domain."""
 
-    NOT_A_DOMAIN = "Enter a domain name, such as example.com."
+    NOT_A_DOMAIN = gettext_lazy("Enter a domain name, such as example.com.")
 
     domain = forms.CharField(
         max_length=253,
-        label="Domain",
+        label=gettext_lazy("Domain"),
         widget=forms.TextInput(
             attrs={"placeholder": "example.com", "autocomplete": "off", "spellcheck": "false"}
         ),
@@ -49,7 +52,7 @@ class DomainCheckForm(forms.Form):
 
 class AddressForm(forms.Form):
     email = forms.EmailField(
-        label="Another email address",
+        label=gettext_lazy("Another email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -57,26 +60,31 @@ class AddressForm(forms.Form):
 
 class AddressChoiceField(forms.ModelMultipleChoiceField[Address]):
     def label_from_instance(self, obj: Address) -> str:
-        return obj.email if obj.is_verified else f"{obj.email} (not confirmed yet)"
+        if obj.is_verified:
+            return obj.email
+        return _("%(email)s (not confirmed yet)") % {"email": obj.email}
 
 
 class AvatarSettingsForm(forms.Form):
     """What a person chooses about an image: rating, description and where it shows."""
 
     rating = forms.ChoiceField(
-        choices=Rating.choices, initial=Rating.G, widget=forms.RadioSelect, label="Rating"
+        choices=Rating.choices,
+        initial=Rating.G,
+        widget=forms.RadioSelect,
+        label=gettext_lazy("Rating"),
     )
     alt_text = forms.CharField(
-        label="Description (alt text)",
+        label=gettext_lazy("Description (alt text)"),
         max_length=250,
         required=False,
-        help_text="What the picture shows, for people who cannot see it.",
+        help_text=gettext_lazy("What the picture shows, for people who cannot see it."),
     )
     addresses = AddressChoiceField(
         queryset=Address.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Show for these addresses",
+        label=gettext_lazy("Show for these addresses"),
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -96,14 +104,14 @@ class UploadForm(AvatarSettingsForm):
 
     image = forms.FileField(
         required=False,
-        label="Image file",
+        label=gettext_lazy("Image file"),
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )
     url = forms.URLField(
         required=False,
         max_length=2000,
         assume_scheme="https",
-        label="…or the web address of an image",
+        label=gettext_lazy("…or the web address of an image"),
     )
     crop_left = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     crop_top = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
@@ -117,15 +125,18 @@ class UploadForm(AvatarSettingsForm):
         limit = settings.AVATAR_MAX_UPLOAD_BYTES
         if upload is not None and upload.size is not None and upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
-                f"{limit / 1_048_576:.0f} MB."
+                _("The file is %(size)s MB; the limit is %(limit)s MB.")
+                % {
+                    "size": number_format(upload.size / 1_048_576, 1),
+                    "limit": number_format(limit / 1_048_576, 0),
+                }
             )
         return upload
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if bool(cleaned.get("image")) == bool(cleaned.get("url")) and not self.errors:
-            raise forms.ValidationError("Choose an image file or give the address of one.")
+            raise forms.ValidationError(_("Choose an image file or give the address of one."))
         return cleaned
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -176,7 +187,7 @@ class FetchForm(forms.Form):
 
 class DeleteAccountForm(forms.Form):
     confirm = forms.CharField(
-        label="Type your sign-in address to confirm", max_length=254, strip=True
+        label=gettext_lazy("Type your sign-in address to confirm"), max_length=254, strip=True
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -186,5 +197,5 @@ class DeleteAccountForm(forms.Form):
     def clean_confirm(self) -> str:
         typed = normalise_email(self.cleaned_data["confirm"])
         if typed != self.user.email:
-            raise forms.ValidationError("That is not your sign-in address.")
+            raise forms.ValidationError(_("That is not your sign-in address."))
         return typed

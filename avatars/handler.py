@@ -47,6 +47,9 @@ AVATAR_SKIPPED_MIDDLEWARE = frozenset(
         "django.contrib.messages.middleware.MessageMiddleware",
         # Acts only on a request whose sign-in attempt it locked out.
         "axes.middleware.AxesMiddleware",
+        # Images have no language: the endpoint is language-free (gravatar/locale.py), and
+        # every request that activates a language undoes it when it ends.
+        "gravatar.locale.LocaleMiddleware",
     }
 )
 SAFE_METHODS = frozenset({"GET", "HEAD"})

@@ -5,6 +5,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from accounts.models import normalise_email
 from avatars import contract
@@ -13,10 +14,10 @@ from avatars import contract
 class Rating(models.TextChoices):
     """Labels for the contract's ratings, in its order (tests/avatars/test_contract.py)."""
 
-    G = contract.G, "G: suitable for every audience"
-    PG = contract.PG, "PG: may offend some"
-    R = contract.R, "R: adults only"
-    X = contract.X, "X: explicit"
+    G = contract.G, gettext_lazy("G: suitable for every audience")
+    PG = contract.PG, gettext_lazy("PG: may offend some")
+    R = contract.R, gettext_lazy("R: adults only")
+    X = contract.X, gettext_lazy("X: explicit")
 
     @classmethod
     def rank(cls, value: str) -> int:
@@ -29,10 +30,10 @@ class Rating(models.TextChoices):
 
 
 class ModerationState(models.TextChoices):
-    NEW = "new", "New, not yet reviewed"
-    FLAGGED = "flagged", "Flagged for review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    NEW = "new", gettext_lazy("New, not yet reviewed")
+    FLAGGED = "flagged", gettext_lazy("Flagged for review")
+    APPROVED = "approved", gettext_lazy("Approved")
+    REJECTED = "rejected", gettext_lazy("Rejected")
 
 
 class Avatar(models.Model):

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import anonymous_only
@@ -107,12 +108,15 @@ def address_confirm(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     try:
         services.address_confirm(address=address)
     except services.AddressTaken:
-        messages.error(request, f"{address.email} was confirmed by another account first.")
+        messages.error(
+            request,
+            _("%(email)s was confirmed by another account first.") % {"email": address.email},
+        )
         return redirect("dashboard" if request.user.is_authenticated else "home")
     # The sign-in address proves the mailbox behind the account, like a sign-in link.
     if address.email == address.owner.email and request.user != address.owner:
         login(request, address.owner, backend=LINK_BACKEND)
-    messages.success(request, f"{address.email} is confirmed.")
+    messages.success(request, _("%(email)s is confirmed.") % {"email": address.email})
     return redirect("dashboard" if request.user.is_authenticated else "login")
 
 
@@ -142,12 +146,15 @@ def address_add(request: HttpRequest) -> HttpResponse:
                 user=_authenticated(request), email=form.cleaned_data["email"]
             )
         except services.AddressTaken:
-            form.add_error("email", "This address is already confirmed by another account.")
+            form.add_error("email", _("This address is already confirmed by another account."))
         except ValidationError as error:
             form.add_error("email", error.messages[0])
         else:
             if not address.is_verified:
-                messages.success(request, f"We sent a confirmation link to {address.email}.")
+                messages.success(
+                    request,
+                    _("We sent a confirmation link to %(email)s.") % {"email": address.email},
+                )
             return redirect("dashboard")
     return render(request, "avatars/address_add.html", {"form": form})
 
@@ -157,9 +164,11 @@ def address_add(request: HttpRequest) -> HttpResponse:
 def address_resend(request: HttpRequest, pk: int) -> HttpResponse:
     address = get_object_or_404(Address, pk=pk, owner=request.user)
     if services.address_resend(address=address):
-        messages.success(request, f"We sent a new confirmation link to {address.email}.")
+        messages.success(
+            request, _("We sent a new confirmation link to %(email)s.") % {"email": address.email}
+        )
     else:
-        messages.info(request, "A link was sent less than a minute ago; check your inbox.")
+        messages.info(request, _("A link was sent less than a minute ago; check your inbox."))
     return redirect("dashboard")
 
 
@@ -168,7 +177,7 @@ def address_resend(request: HttpRequest, pk: int) -> HttpResponse:
 def address_remove(request: HttpRequest, pk: int) -> HttpResponse:
     address = get_object_or_404(Address, pk=pk, owner=request.user)
     services.address_remove(address=address)
-    messages.success(request, f"{address.email} was removed.")
+    messages.success(request, _("%(email)s was removed.") % {"email": address.email})
     return redirect("dashboard")
 
 
@@ -181,7 +190,9 @@ def address_primary(request: HttpRequest, pk: int) -> HttpResponse:
     except services.AddressNotVerified as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"{address.email} is now your primary address.")
+        messages.success(
+            request, _("%(email)s is now your primary address.") % {"email": address.email}
+        )
     return redirect("dashboard")
 
 
@@ -207,7 +218,7 @@ def avatar_upload(request: HttpRequest) -> HttpResponse:
         except (decode.UploadRejected, urlfetch.FetchRefused) as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Your image was added.")
+            messages.success(request, _("Your image was added."))
             url = reverse("avatar_edit", args=[avatar.pk])
             return JsonResponse({"redirect": url}) if _wants_json(request) else redirect(url)
     if request.method == "POST" and _wants_json(request):
@@ -223,7 +234,7 @@ def avatar_fetch(request: HttpRequest) -> HttpResponse:
     (decoded, upright, no metadata) and handles them like a file the person picked."""
     form = forms.FetchForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"errors": ["That is not a valid web address."]}, status=400)
+        return JsonResponse({"errors": [_("That is not a valid web address.")]}, status=400)
     try:
         data, content_type = services.avatar_fetch(url=form.cleaned_data["url"])
     except (decode.UploadRejected, urlfetch.FetchRefused) as error:
@@ -243,7 +254,7 @@ def avatar_edit(request: HttpRequest, pk: int) -> HttpResponse:
             alt_text=form.cleaned_data["alt_text"],
             addresses=form.chosen_addresses(),
         )
-        messages.success(request, "Saved.")
+        messages.success(request, _("Saved."))
         return redirect("avatar_edit", pk=avatar.pk)
     return render(
         request,
@@ -262,7 +273,7 @@ def avatar_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def avatar_delete(request: HttpRequest, pk: int) -> HttpResponse:
     avatar = get_object_or_404(Avatar, pk=pk, owner=request.user)
     services.avatar_delete(avatar=avatar)
-    messages.success(request, "The image was deleted.")
+    messages.success(request, _("The image was deleted."))
     return redirect("dashboard")
 
 
@@ -297,6 +308,6 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         services.account_delete(user=user)
         logout(request)
-        messages.success(request, "Your account, addresses and images are deleted.")
+        messages.success(request, _("Your account, addresses and images are deleted."))
         return redirect("home")
     return render(request, "avatars/account_delete.html", {"form": form})

@@ -23,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import throttle
 from accounts.emails import send_magic_link, send_signup_existing
@@ -120,7 +121,9 @@ def _address_get_or_create(*, user: User, email: str) -> Address:
     address.md5, address.sha256 = "0" * 32, "0" * 64  # save() computes the real digests
     address.full_clean(exclude=["md5", "sha256"])
     if Address.objects.filter(email=normal, verified_at__isnull=False).exists():
-        raise AddressTaken(f"{normal} is already verified by another account.")
+        raise AddressTaken(
+            _("%(email)s is already verified by another account.") % {"email": normal}
+        )
     address.save()
     return address
 
@@ -149,7 +152,9 @@ def address_confirm(*, address: Address) -> Address:
             addresses_served_changed(addresses=[address])
     except IntegrityError:
         address.verified_at = None
-        raise AddressTaken(f"{address.email} is already verified by another account.") from None
+        raise AddressTaken(
+            _("%(email)s is already verified by another account.") % {"email": address.email}
+        ) from None
     return address
 
 
@@ -182,7 +187,7 @@ def address_remove(*, address: Address) -> None:
 def address_primary(*, address: Address) -> None:
     """Make the address the account's primary one."""
     if not address.is_verified:
-        raise AddressNotVerified(f"{address.email} is not confirmed yet.")
+        raise AddressNotVerified(_("%(email)s is not confirmed yet.") % {"email": address.email})
     with transaction.atomic():
         Address.objects.filter(owner_id=address.owner_id).exclude(pk=address.pk).update(
             is_primary=False

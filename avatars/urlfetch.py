@@ -17,6 +17,9 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 3
@@ -63,12 +66,12 @@ def fetch_page(url: str, policy: FetchPolicy) -> str:
     """The text of an HTML page (decoded with its declared charset, else UTF-8), with every
     limit of `fetch`; anything but HTML is refused."""
     body, content_type = _fetch(url, policy)
-    media_type, _, parameters = content_type.partition(";")
+    media_type, _sep, parameters = content_type.partition(";")
     if media_type.strip().lower() not in PAGE_TYPES:
-        raise FetchRefused("That address is not a web page (it did not answer with HTML).")
+        raise FetchRefused(_("That address is not a web page (it did not answer with HTML)."))
     charset = "utf-8"
     for parameter in parameters.split(";"):
-        name, _, value = parameter.partition("=")
+        name, _sep, value = parameter.partition("=")
         if name.strip().lower() == "charset" and value.strip():
             charset = value.strip().strip('"')
     try:
@@ -79,13 +82,15 @@ def fetch_page(url: str, policy: FetchPolicy) -> str:
 
 def _fetch(url: str, policy: FetchPolicy) -> tuple[bytes, str]:
     deadline = time.monotonic() + policy.timeout
-    for _ in range(MAX_REDIRECTS + 1):
+    for _attempt in range(MAX_REDIRECTS + 1):
         target = vet_url(url, policy)
         location, body, content_type = _request(target, policy, deadline)
         if location is None:
             return body, content_type
         url = urljoin(url, location)
-    raise FetchRefused(f"The address redirected more than {MAX_REDIRECTS} times.")
+    raise FetchRefused(
+        _("The address redirected more than %(count)d times.") % {"count": MAX_REDIRECTS}
+    )
 
 
 def vet_url(url: str, policy: FetchPolicy) -> Target:
@@ -93,22 +98,22 @@ def vet_url(url: str, policy: FetchPolicy) -> Target:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        raise FetchRefused("That is not a valid web address.") from None
+        raise FetchRefused(_("That is not a valid web address.")) from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise FetchRefused("Only http:// and https:// addresses can be fetched.")
+        raise FetchRefused(_("Only http:// and https:// addresses can be fetched."))
     if parts.username is not None or parts.password is not None:
-        raise FetchRefused("Addresses with a user name or password cannot be fetched.")
+        raise FetchRefused(_("Addresses with a user name or password cannot be fetched."))
     if not parts.hostname:
-        raise FetchRefused("That address names no host.")
+        raise FetchRefused(_("That address names no host."))
     try:
         host = parts.hostname.encode("idna").decode("ascii")
     except UnicodeError:
-        raise FetchRefused("That address's host name is not valid.") from None
+        raise FetchRefused(_("That address's host name is not valid.")) from None
     port = port or DEFAULT_PORTS[scheme]
     ip = _resolve_public(host, port, policy)
     if port != DEFAULT_PORTS[scheme] and not (policy.allow_loopback and _is_loopback(ip)):
-        raise FetchRefused("Only the standard web ports (80 and 443) can be fetched.")
+        raise FetchRefused(_("Only the standard web ports (80 and 443) can be fetched."))
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
@@ -142,16 +147,19 @@ def _resolve_public(host: str, port: int, policy: FetchPolicy) -> str:
     try:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise FetchRefused(f"The host {host} could not be found.") from None
+        raise FetchRefused(_("The host %(host)s could not be found.") % {"host": host}) from None
     ips = [str(answer[4][0]) for answer in answers]
     # Every answer must be acceptable: a name that also resolves inward is refused outright.
     for ip in ips:
         if not (is_public_address(ip) or (policy.allow_loopback and _is_loopback(ip))):
             raise FetchRefused(
-                "That address points into a private network; only public web sites can be fetched."
+                _(
+                    "That address points into a private network; only public web sites can be "
+                    "fetched."
+                )
             )
     if not ips:
-        raise FetchRefused(f"The host {host} could not be found.")
+        raise FetchRefused(_("The host %(host)s could not be found.") % {"host": host})
     return ips[0]
 
 
@@ -176,7 +184,7 @@ def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
 def _remaining(deadline: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise FetchRefused("The web site took too long to answer.")
+        raise FetchRefused(_("The web site took too long to answer."))
     return left
 
 
@@ -192,22 +200,30 @@ def _request(target: Target, policy: FetchPolicy, deadline: float) -> tuple[str 
         if response.status in REDIRECT_STATUSES:
             location = response.getheader("Location")
             if not location:
-                raise FetchRefused("The web site redirected without saying where to.")
+                raise FetchRefused(_("The web site redirected without saying where to."))
             return location, b"", ""
         if response.status != 200:
-            raise FetchRefused(f"The web site answered {response.status} {response.reason}.")
+            raise FetchRefused(
+                _("The web site answered %(status)s %(reason)s.")
+                % {"status": response.status, "reason": response.reason}
+            )
         declared = response.getheader("Content-Length")
         if declared and declared.isdigit() and int(declared) > policy.max_bytes:
             raise _too_large(policy)
         body = _read_capped(connection, response, policy, deadline)
         return None, body, response.getheader("Content-Type") or ""
     except TimeoutError:
-        raise FetchRefused("The web site took too long to answer.") from None
+        raise FetchRefused(_("The web site took too long to answer.")) from None
     except http.client.HTTPException:
-        raise FetchRefused("The web site's answer was not valid HTTP.") from None
+        raise FetchRefused(_("The web site's answer was not valid HTTP.")) from None
     except OSError as error:
+        reason = error.strerror or str(error)
+        if policy.kind == "image":
+            raise FetchRefused(
+                _("Could not fetch the image: %(reason)s.") % {"reason": reason}
+            ) from None
         raise FetchRefused(
-            f"Could not fetch the {policy.kind}: {error.strerror or error}."
+            _("Could not fetch the page: %(reason)s.") % {"reason": reason}
         ) from None
     finally:
         connection.close()
@@ -234,4 +250,7 @@ def _read_capped(
 
 
 def _too_large(policy: FetchPolicy) -> FetchRefused:
-    return FetchRefused(f"The {policy.kind} is larger than {policy.max_bytes / 1_048_576:.0f} MB.")
+    limit = number_format(policy.max_bytes / 1_048_576, 0)
+    if policy.kind == "image":
+        return FetchRefused(_("The image is larger than %(limit)s MB.") % {"limit": limit})
+    return FetchRefused(_("The page is larger than %(limit)s MB.") % {"limit": limit})

@@ -20,6 +20,8 @@ urlpatterns = [
     # patterns for its own. Also under /api/v3/, like /v3/profiles.
     path("v3/me/", include(me_patterns)),
     path("api/v3/me/", include(me_patterns)),
+    # Django's set_language view: POST /i18n/setlang/ with `language` and `next`.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("avatars.urls")),
     path("", include("accounts.urls")),
     path("", include("api.urls")),

@@ -7,6 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
 from avatars.models import Address
@@ -15,17 +20,17 @@ from profiles.models import Profile
 from profiles.services import DISPLAY_NAME_MAX, ProfileFields
 
 LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "location": "Location",
-    "pronouns": "Pronouns",
-    "pronunciation": "Pronunciation",
-    "job_title": "Job title",
-    "company": "Company",
+    "first_name": gettext_lazy("First name"),
+    "last_name": gettext_lazy("Last name"),
+    "location": gettext_lazy("Location"),
+    "pronouns": gettext_lazy("Pronouns"),
+    "pronunciation": gettext_lazy("Pronunciation"),
+    "job_title": gettext_lazy("Job title"),
+    "company": gettext_lazy("Company"),
 }
 
 
-def _text(label: str, limit: int, **attrs: str) -> forms.CharField:
+def _text(label: StrOrPromise, limit: int, **attrs: StrOrPromise) -> forms.CharField:
     # No max_length on the field: the service's message says it; the attribute helps typing.
     return forms.CharField(
         label=label,
@@ -35,20 +40,36 @@ def _text(label: str, limit: int, **attrs: str) -> forms.CharField:
     )
 
 
+def _grouped_now(number: int) -> str:
+    return number_format(number, force_grouping=True)
+
+
+# 1,000 in English, 1.000 in German: read when the help text is shown.
+_grouped = lazy(_grouped_now, str)
+
+
 class ProfileForm(forms.Form):
     published = forms.BooleanField(
-        label="Publish my profile",
+        label=gettext_lazy("Publish my profile"),
         required=False,
-        help_text="While this is off nobody sees any of it: every profile address answers "
-        "“not found”, as for an address that has no account.",
+        help_text=gettext_lazy(
+            "While this is off nobody sees any of it: every profile address answers "
+            "“not found”, as for an address that has no account."
+        ),
     )
     slug = forms.CharField(
-        label="Profile address",
+        label=gettext_lazy("Profile address"),
         required=False,
         strip=False,
-        help_text=f"{rules.SLUG_MIN} to {rules.SLUG_MAX} lower-case letters, digits, - or _. "
-        f"When you change it, the old one keeps leading here for "
-        f"{rules.OLD_SLUG_REDIRECT.days} days.",
+        help_text=format_lazy(
+            gettext_lazy(
+                "{min} to {max} lower-case letters, digits, - or _. When you change it, the old "
+                "one keeps leading here for {days} days."
+            ),
+            min=rules.SLUG_MIN,
+            max=rules.SLUG_MAX,
+            days=rules.OLD_SLUG_REDIRECT.days,
+        ),
         widget=forms.TextInput(
             attrs={
                 "maxlength": str(rules.SLUG_MAX),
@@ -58,31 +79,39 @@ class ProfileForm(forms.Form):
             }
         ),
     )
-    display_name = _text("Display name", DISPLAY_NAME_MAX, autocomplete="nickname")
+    display_name = _text(gettext_lazy("Display name"), DISPLAY_NAME_MAX, autocomplete="nickname")
     first_name = _text(LABELS["first_name"], rules.TEXT_MAX, autocomplete="given-name")
     last_name = _text(LABELS["last_name"], rules.TEXT_MAX, autocomplete="family-name")
     pronouns = _text(LABELS["pronouns"], rules.TEXT_MAX)
     pronunciation = _text(LABELS["pronunciation"], rules.TEXT_MAX)
     about_me = forms.CharField(
-        label="About me",
+        label=gettext_lazy("About me"),
         required=False,
         strip=False,
-        help_text=f"Plain text, up to {rules.ABOUT_MAX:,} characters; web addresses become links.",
+        help_text=format_lazy(
+            gettext_lazy("Plain text, up to {limit} characters; web addresses become links."),
+            limit=_grouped(rules.ABOUT_MAX),
+        ),
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": str(rules.ABOUT_MAX)}),
     )
     location = _text(LABELS["location"], rules.TEXT_MAX)
     job_title = _text(LABELS["job_title"], rules.TEXT_MAX, autocomplete="organization-title")
     company = _text(LABELS["company"], rules.TEXT_MAX, autocomplete="organization")
     background_color = _text(
-        "Background colour", 7, placeholder="#3366cc", autocapitalize="none", spellcheck="false"
+        gettext_lazy("Background colour"),
+        7,
+        placeholder="#3366cc",
+        autocapitalize="none",
+        spellcheck="false",
     )
     display_name_public = forms.BooleanField(
-        label="Use my display name for initials images",
+        label=gettext_lazy("Use my display name for initials images"),
         required=False,
-        help_text="Sites asking for d=initials show your initials from this name.",
+        help_text=gettext_lazy("Sites asking for d=initials show your initials from this name."),
     )
     hide_avatar = forms.BooleanField(
-        label="Hide my avatars: every address shows the site's default image", required=False
+        label=gettext_lazy("Hide my avatars: every address shows the site's default image"),
+        required=False,
     )
 
     ABOUT = (
@@ -127,9 +156,9 @@ def profile_initial(user: User, profile: Profile | None) -> dict[str, Any]:
 
 
 class LinkForm(forms.Form):
-    label = _text("Label", rules.LINK_LABEL_MAX, placeholder="Blog")
+    label = _text(gettext_lazy("Label"), rules.LINK_LABEL_MAX, placeholder=gettext_lazy("Blog"))
     url = forms.CharField(
-        label="Web address",
+        label=gettext_lazy("Web address"),
         strip=False,
         widget=forms.URLInput(attrs={"maxlength": str(rules.URL_MAX), "placeholder": "https://"}),
     )
@@ -137,22 +166,24 @@ class LinkForm(forms.Form):
 
 class AccountForm(forms.Form):
     service = forms.ChoiceField(
-        label="Service",
+        label=gettext_lazy("Service"),
         required=False,
-        choices=[("", "Recognise it from the address")]
-        + [(key, label) for key, (label, _hosts) in rules.SERVICES.items()],
+        choices=[("", gettext_lazy("Recognise it from the address"))]
+        + [(key, gettext_lazy(label)) for key, (label, _hosts) in rules.SERVICES.items()],
     )
     url = forms.CharField(
-        label="Address of your page there",
+        label=gettext_lazy("Address of your page there"),
         strip=False,
         widget=forms.URLInput(attrs={"maxlength": str(rules.URL_MAX), "placeholder": "https://"}),
     )
 
 
 class AddressChoicesForm(forms.Form):
-    shown = forms.TypedMultipleChoiceField(label="Show my profile for", required=False, coerce=int)
+    shown = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Show my profile for"), required=False, coerce=int
+    )
     published = forms.TypedMultipleChoiceField(
-        label="Publish the address", required=False, coerce=int
+        label=gettext_lazy("Publish the address"), required=False, coerce=int
     )
 
     def __init__(self, *args: Any, addresses: list[Address], **kwargs: Any) -> None:

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -53,7 +54,7 @@ def _editor(request: HttpRequest, user: User, **bound: Any) -> HttpResponse:
         "addresses_form": forms.AddressChoicesForm(addresses=addresses),
         **bound,
         "links": links,
-        "accounts": [(account, rules.service_label(account.service)) for account in accounts],
+        "accounts": [(account, _(rules.service_label(account.service))) for account in accounts],
         "addresses": [
             (
                 address,
@@ -93,7 +94,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)  # keyed errors land on their field
         else:
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, _("Your profile is saved."))
             return _back()
     user.refresh_from_db()  # the rolled-back change may have touched the object in memory
     return _editor(request, user, form=form)
@@ -127,7 +128,7 @@ def profile_link_add(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)  # keyed errors land on their field
         else:
-            messages.success(request, "The link is added.")
+            messages.success(request, _("The link is added."))
             return _back("links")
     return _editor(request, user, link_form=form)
 
@@ -137,7 +138,7 @@ def profile_link_add(request: HttpRequest) -> HttpResponse:
 def profile_link_remove(request: HttpRequest, pk: int) -> HttpResponse:
     link = get_object_or_404(ProfileLink, pk=pk, profile__user=_authenticated(request))
     services.profile_link_remove(link=link)
-    messages.success(request, "The link is removed.")
+    messages.success(request, _("The link is removed."))
     return _back("links")
 
 
@@ -154,7 +155,7 @@ def profile_account_add(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)  # keyed errors land on their field
         else:
-            messages.success(request, "The account is added; verify it to show a check mark.")
+            messages.success(request, _("The account is added; verify it to show a check mark."))
             return _back("accounts")
     return _editor(request, user, account_form=form)
 
@@ -164,7 +165,7 @@ def profile_account_add(request: HttpRequest) -> HttpResponse:
 def profile_account_remove(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(ProfileAccount, pk=pk, profile__user=_authenticated(request))
     services.profile_account_remove(account=account)
-    messages.success(request, "The account is removed.")
+    messages.success(request, _("The account is removed."))
     return _back("accounts")
 
 
@@ -199,6 +200,6 @@ def profile_addresses_choose(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)  # keyed errors land on their field
         else:
-            messages.success(request, "Your address choices are saved.")
+            messages.success(request, _("Your address choices are saved."))
             return _back("addresses")
     return _editor(request, user, addresses_form=form)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from avatars.client_address import client_ip
@@ -17,13 +19,15 @@ from profiles.selectors import profile_public
 
 class ReportForm(forms.Form):
     reason = forms.ChoiceField(
-        choices=rules.REPORT_REASONS, widget=forms.RadioSelect, label="What is wrong?"
+        choices=[(key, gettext_lazy(label)) for key, label in rules.REPORT_REASONS],
+        widget=forms.RadioSelect,
+        label=gettext_lazy("What is wrong?"),
     )
     details = forms.CharField(
         required=False,
         max_length=rules.REPORT_DETAILS_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="Anything the moderators should know (optional)",
+        label=gettext_lazy("Anything the moderators should know (optional)"),
     )
 
 
@@ -44,7 +48,7 @@ def profile_report(request: HttpRequest, slug: str) -> HttpResponse:
                 client_ip=client_ip(request),
             )
         except moderation.ReportLimitReached:
-            form.add_error(None, "You have sent many reports recently. Please try again later.")
+            form.add_error(None, _("You have sent many reports recently. Please try again later."))
             return render(request, "profiles/report.html", context, status=429)
         return render(request, "profiles/report_sent.html", context)
     return render(request, "profiles/report.html", context, status=400 if form.errors else 200)

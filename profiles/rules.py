@@ -13,6 +13,13 @@ from urllib.parse import urlsplit
 
 from avatars.contract import HASH_PATTERN
 
+
+def gettext_noop(text: str) -> str:
+    """Marks a label for the catalogues (makemessages extracts this name) without translating
+    it: the formats answer in English, and the pages translate the label where they show it."""
+    return text
+
+
 SLUG_MIN: Final = 3
 SLUG_MAX: Final = 40
 SLUG_PATTERN: Final = re.compile(rf"^[a-z0-9_-]{{{SLUG_MIN},{SLUG_MAX}}}$")
@@ -35,6 +42,7 @@ RESERVED_SLUGS: Final = frozenset(
         "favicon.ico",
         "healthz",
         "help",
+        "i18n",
         "login",
         "logout",
         "media",
@@ -91,7 +99,7 @@ SERVICES: Final = {
     "codeberg": ("Codeberg", ("codeberg.org",)),
     "linkedin": ("LinkedIn", ("linkedin.com", "www.linkedin.com")),
     "stackoverflow": ("Stack Overflow", ("stackoverflow.com",)),
-    "website": ("Website", ()),
+    "website": (gettext_noop("Website"), ()),
 }
 
 # The answers of the editor's live slug check (and the reasons a slug is refused on submit).
@@ -170,12 +178,12 @@ CLEARABLE_ENTRIES: Final = ("link", "account", "email")
 
 # A visitor's report (the link on every public page): a reason picked from this list.
 REPORT_REASONS: Final = (
-    ("impersonation", "Pretends to be someone else"),
-    ("offensive", "Offensive or hateful content"),
-    ("sexual", "Sexual content"),
-    ("spam", "Spam or scam links"),
-    ("private", "Shares someone's private information"),
-    ("other", "Something else"),
+    ("impersonation", gettext_noop("Pretends to be someone else")),
+    ("offensive", gettext_noop("Offensive or hateful content")),
+    ("sexual", gettext_noop("Sexual content")),
+    ("spam", gettext_noop("Spam or scam links")),
+    ("private", gettext_noop("Shares someone's private information")),
+    ("other", gettext_noop("Something else")),
 )
 REPORT_DETAILS_MAX: Final = 500
 # Reports per client address per window, counted in the database so every worker and node

@@ -21,6 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from avatars.contract import HASH_LENGTHS
@@ -333,14 +335,14 @@ def profile_slug_check(*, slug: str, user: User | None = None) -> SlugAnswer:
     typed = slug.strip()
     # ASCII before lower-casing: "\u212a".lower() is the letter k.
     if not typed.isascii():
-        return SlugAnswer(typed, rules.SLUG_INVALID, SLUG_MESSAGES["non_ascii"])
+        return SlugAnswer(typed, rules.SLUG_INVALID, str(SLUG_MESSAGES["non_ascii"]))
     lowered = typed.lower()
     if len(lowered) > rules.SLUG_MAX:
-        return SlugAnswer(lowered, rules.SLUG_INVALID, SLUG_MESSAGES["too_long"])
+        return SlugAnswer(lowered, rules.SLUG_INVALID, str(SLUG_MESSAGES["too_long"]))
     if not rules.SLUG_PATTERN.match(lowered):
-        return SlugAnswer(lowered, rules.SLUG_INVALID, SLUG_MESSAGES["invalid"])
+        return SlugAnswer(lowered, rules.SLUG_INVALID, str(SLUG_MESSAGES["invalid"]))
     if rules.slug_reserved(lowered):
-        return SlugAnswer(lowered, rules.SLUG_RESERVED, SLUG_MESSAGES["reserved"])
+        return SlugAnswer(lowered, rules.SLUG_RESERVED, str(SLUG_MESSAGES["reserved"]))
     # Slugs are stored lower-case (the Lower(slug) unique index backs it), so equality is enough.
     others = Profile.objects.filter(slug=lowered)
     retired = OldSlug.objects.filter(
@@ -350,18 +352,26 @@ def profile_slug_check(*, slug: str, user: User | None = None) -> SlugAnswer:
         others = others.exclude(user_id=user.pk)
         retired = retired.exclude(profile__user_id=user.pk)
     if others.exists() or retired.exists():
-        return SlugAnswer(lowered, rules.SLUG_TAKEN, SLUG_MESSAGES["taken"])
-    return SlugAnswer(lowered, rules.SLUG_AVAILABLE, SLUG_MESSAGES["available"])
+        return SlugAnswer(lowered, rules.SLUG_TAKEN, str(SLUG_MESSAGES["taken"]))
+    return SlugAnswer(lowered, rules.SLUG_AVAILABLE, str(SLUG_MESSAGES["available"]))
 
 
+# Lazy: each is read in the language of the request that shows it.
 SLUG_MESSAGES = {
-    "available": "This address is available.",
-    "taken": "This address is taken; try another.",
-    "reserved": "This address is reserved for the site's own pages; try another.",
-    "invalid": (
-        f"Use {rules.SLUG_MIN} to {rules.SLUG_MAX} lower-case letters (a-z), digits, "
-        "hyphens or underscores."
+    "available": gettext_lazy("This address is available."),
+    "taken": gettext_lazy("This address is taken; try another."),
+    "reserved": gettext_lazy("This address is reserved for the site's own pages; try another."),
+    "invalid": format_lazy(
+        gettext_lazy(
+            "Use {min} to {max} lower-case letters (a-z), digits, hyphens or underscores."
+        ),
+        min=rules.SLUG_MIN,
+        max=rules.SLUG_MAX,
     ),
-    "too_long": f"An address can have at most {rules.SLUG_MAX} characters.",
-    "non_ascii": "Use only the letters a-z, digits, hyphens or underscores (no accents).",
+    "too_long": format_lazy(
+        gettext_lazy("An address can have at most {max} characters."), max=rules.SLUG_MAX
+    ),
+    "non_ascii": gettext_lazy(
+        "Use only the letters a-z, digits, hyphens or underscores (no accents)."
+    ),
 }

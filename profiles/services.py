@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from avatars import urlfetch
@@ -50,6 +52,11 @@ class ProfileFields:
 DISPLAY_NAME_MAX = User._meta.get_field("display_name").max_length or rules.TEXT_MAX
 
 
+def _grouped(number: int) -> str:
+    """1,000 in English, 1.000 in German: as the visitor's language writes it."""
+    return number_format(number, force_grouping=True)
+
+
 def plain_text(value: str, *, field: str, limit: int, multiline: bool = False) -> str:
     """Text kept exactly as typed (HTML too: it is escaped wherever it is shown, never
     rendered), trimmed, with line breaks made "\\n" where they are allowed. Control characters
@@ -59,10 +66,18 @@ def plain_text(value: str, *, field: str, limit: int, multiline: bool = False) -
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip() if multiline else value.strip()
     allowed = {"\n", "\t"} if multiline else set()
     if any(unicodedata.category(c) == "Cc" and c not in allowed for c in text):
-        what = "control characters" if multiline else "line breaks or control characters"
-        raise ValidationError({field: f"This field cannot contain {what}."})
+        if multiline:
+            refused = _("This field cannot contain control characters.")
+        else:
+            refused = _("This field cannot contain line breaks or control characters.")
+        raise ValidationError({field: refused})
     if len(text) > limit:
-        raise ValidationError({field: f"At most {limit:,} characters (this has {len(text):,})."})
+        raise ValidationError(
+            {
+                field: _("At most %(limit)s characters (this has %(length)s).")
+                % {"limit": _grouped(limit), "length": _grouped(len(text))}
+            }
+        )
     return text
 
 
@@ -72,26 +87,31 @@ def web_url(value: str, *, field: str = "url") -> str:
     rules.URL_MAX characters."""
     url = value.strip()
     if not url:
-        raise ValidationError({field: "Enter a web address."})
+        raise ValidationError({field: _("Enter a web address.")})
     if len(url) > rules.URL_MAX:
         raise ValidationError(
-            {field: f"A web address can have at most {rules.URL_MAX:,} characters."}
+            {
+                field: _("A web address can have at most %(limit)s characters.")
+                % {"limit": _grouped(rules.URL_MAX)}
+            }
         )
     if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
-        raise ValidationError({field: "A web address cannot contain spaces or control characters."})
+        raise ValidationError(
+            {field: _("A web address cannot contain spaces or control characters.")}
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
-        raise ValidationError({field: "Enter a valid web address."}) from None
+        raise ValidationError({field: _("Enter a valid web address.")}) from None
     if parts.scheme.lower() not in rules.URL_SCHEMES:
-        raise ValidationError({field: "Only http:// and https:// addresses are allowed."})
+        raise ValidationError({field: _("Only http:// and https:// addresses are allowed.")})
     if parts.username is not None or parts.password is not None:
-        raise ValidationError({field: "Addresses with a user name or password are not allowed."})
+        raise ValidationError({field: _("Addresses with a user name or password are not allowed.")})
     try:
         URLValidator(schemes=list(rules.URL_SCHEMES))(url)
     except ValidationError:
-        raise ValidationError({field: "Enter a valid web address."}) from None
+        raise ValidationError({field: _("Enter a valid web address.")}) from None
     return url
 
 
@@ -138,13 +158,15 @@ def profile_edit(
     about = plain_text(fields.about_me, field="about_me", limit=rules.ABOUT_MAX, multiline=True)
     colour = fields.background_color.strip().lower()
     if colour and not rules.BACKGROUND_PATTERN.match(colour):
-        raise ValidationError({"background_color": "Use a colour like #3366cc, or leave it empty."})
+        raise ValidationError(
+            {"background_color": _("Use a colour like #3366cc, or leave it empty.")}
+        )
     with transaction.atomic():
         profile = _profile_for_update(user)
         new_slug = _slug_claimable(slug, user=user) if slug.strip() else None
         if published and new_slug is None:
             raise ValidationError(
-                {"published": "Choose your profile's address (below) before publishing it."}
+                {"published": _("Choose your profile's address (below) before publishing it.")}
             )
         before = _snapshot(profile, user)
         old_slug = profile.slug
@@ -166,7 +188,7 @@ def profile_edit(
             with transaction.atomic():
                 profile.save()
         except IntegrityError:
-            raise ValidationError({"slug": SLUG_MESSAGES["taken"]}) from None
+            raise ValidationError({"slug": str(SLUG_MESSAGES["taken"])}) from None
         if old_slug != new_slug:
             _slug_moved(profile, old=old_slug, new=new_slug)
         if _snapshot(profile, user) != before:
@@ -215,7 +237,8 @@ def profile_link_add(*, user: User, label: str, url: str) -> ProfileLink:
         profile = _profile_for_update(user)
         if profile.links.count() >= rules.LINKS_MAX:
             raise ValidationError(
-                f"A profile can have at most {rules.LINKS_MAX} links; remove one first."
+                _("A profile can have at most %(count)d links; remove one first.")
+                % {"count": rules.LINKS_MAX}
             )
         link = ProfileLink.objects.create(
             profile=profile,
@@ -241,13 +264,13 @@ def profile_link_remove(*, link: ProfileLink) -> None:
 def profile_account_add(*, user: User, service: str, url: str) -> ProfileAccount:
     clean_url = web_url(url)
     if service and service not in rules.SERVICES:
-        raise ValidationError({"service": "Choose one of the services listed."})
+        raise ValidationError({"service": _("Choose one of the services listed.")})
     with transaction.atomic():
         profile = _profile_for_update(user)
         if profile.accounts.count() >= rules.ACCOUNTS_MAX:
             raise ValidationError(
-                f"A profile can list at most {rules.ACCOUNTS_MAX} accounts elsewhere; "
-                "remove one first."
+                _("A profile can list at most %(count)d accounts elsewhere; remove one first.")
+                % {"count": rules.ACCOUNTS_MAX}
             )
         account = ProfileAccount.objects.create(
             profile=profile,
@@ -287,12 +310,14 @@ def profile_account_verify(*, account: ProfileAccount) -> ProfileAccount:
             url=account.url, slug=profile.slug or "", digests=digests
         )
     except urlfetch.FetchRefused as refused:
-        raise ValidationError(f"Could not check {account.url}: {refused}") from None
+        raise ValidationError(
+            _("Could not check %(url)s: %(reason)s") % {"url": account.url, "reason": refused}
+        ) from None
     with transaction.atomic():
         profile = Profile.objects.select_for_update().get(pk=profile.pk)
         current = ProfileAccount.objects.filter(pk=account.pk, url=account.url).first()
         if current is None:
-            raise ValidationError("That account was changed or removed meanwhile; try again.")
+            raise ValidationError(_("That account was changed or removed meanwhile; try again."))
         now = timezone.now()
         current.verified_at = now if verdict.verified else None
         current.checked_at = now
@@ -314,7 +339,7 @@ def profile_addresses_choose(
         addresses = list(Address.objects.filter(owner=user, verified_at__isnull=False))
         ids = {address.pk for address in addresses}
         if not set(shown) <= ids or not set(published) <= ids:
-            raise ValidationError("Only your confirmed addresses can be chosen.")
+            raise ValidationError(_("Only your confirmed addresses can be chosen."))
         changed = False
         for address in addresses:
             choice, created = AddressChoice.objects.get_or_create(

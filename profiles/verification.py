@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatars import urlfetch
 from profiles import rules
@@ -87,11 +88,12 @@ def account_page_check(*, url: str, slug: str, digests: list[str]) -> Verdict:
     a private address, too slow, too large, redirecting in a loop, not HTML."""
     targets = profile_page_urls(slug=slug, digests=digests)
     if not targets:
-        return Verdict(False, "Choose a profile address first: the page must link back to it.")
+        return Verdict(False, _("Choose a profile address first: the page must link back to it."))
     html = urlfetch.fetch_page(url, fetch_policy())
     found = {_normal(href) for href in rel_me_links(html, url)}
     if found & targets:
-        return Verdict(True, 'Verified: the page links back to your profile with rel="me".')
+        return Verdict(True, _('Verified: the page links back to your profile with rel="me".'))
     page = f"{settings.SITE_URL.rstrip('/')}/{slug or digests[0]}"
-    message = f'Not verified: the page has no rel="me" link to {page}.'
+    # Stored with the account (check_message), in the language of the owner who asked.
+    message = _('Not verified: the page has no rel="me" link to %(page)s.') % {"page": page}
     return Verdict(False, message[: rules.CHECK_MESSAGE_MAX])

@@ -60,6 +60,8 @@ def profile_page(request: HttpRequest, name: str) -> HttpResponse:
         {
             "profile": profile,
             "site_url": settings.SITE_URL,
+            # Where the language switcher returns to: the page has no request to ask.
+            "page_path": f"/{profile.slug}",
             "user": AnonymousUser(),
             "messages": (),
         },

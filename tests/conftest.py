@@ -259,6 +259,15 @@ def queued_purges(settings: Any) -> Callable[[], set[str]]:
     return digests
 
 
+CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*"')
+
+
+def without_csrf_tokens(html: str) -> str:
+    """The page with its CSRF tokens blanked: every page has one (the language switcher), and
+    Django masks it afresh on each render, so two renders of the same page differ there."""
+    return CSRF_FIELD.sub(r'\1"', html)
+
+
 def link_in(message: mail.EmailMessage) -> str:
     """The first link in an email's text body, as a path the test client can open."""
     match = re.search(r"https?://[^\s]+", str(message.body))

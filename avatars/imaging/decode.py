@@ -14,6 +14,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
@@ -24,7 +27,12 @@ register_heif_opener()
 
 # Formats sniffed from the content, never from the file name.
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "AVIF", "HEIF"})
-FORMATS_HINT = "Use a JPEG, PNG, GIF, WebP, HEIC or AVIF file."
+FORMATS_HINT = gettext_lazy("Use a JPEG, PNG, GIF, WebP, HEIC or AVIF file.")
+
+
+def _megabytes(size: float, digits: int) -> str:
+    return number_format(size / 1_048_576, digits)
+
 
 # Pillow's own bomb guard warns at 89 Mpx and fails at twice that; our own lower cap is
 # checked from the header, before a single pixel is decoded.
@@ -131,11 +139,11 @@ def decode_master(
 def _opened(data: bytes, limits: Limits) -> Image.Image:
     """The image with its header read and checked; no pixel decoded yet."""
     if not data:
-        raise UploadRejected("The file is empty.", reason=EMPTY)
+        raise UploadRejected(_("The file is empty."), reason=EMPTY)
     if len(data) > limits.max_bytes:
         raise UploadTooLarge(
-            f"The file is {len(data) / 1_048_576:.1f} MB; the limit is "
-            f"{limits.max_bytes / 1_048_576:.0f} MB.",
+            _("The file is %(size)s MB; the limit is %(limit)s MB.")
+            % {"size": _megabytes(len(data), 1), "limit": _megabytes(limits.max_bytes, 0)},
             reason=TOO_LARGE,
         )
     try:
@@ -145,41 +153,50 @@ def _opened(data: bytes, limits: Limits) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own guard fires on the header alone, before our finer limit below could.
         raise UploadTooLarge(
-            "The image's dimensions are far too large; the limit is "
-            f"{limits.max_pixels / 1_000_000:.0f} megapixels.",
+            _("The image's dimensions are far too large; the limit is %(limit)s megapixels.")
+            % {"limit": number_format(limits.max_pixels / 1_000_000, 0)},
             reason=TOO_MANY_PIXELS,
         ) from None
     except UnidentifiedImageError:
         raise UploadRejected(
-            f"This file is not an image we can read. {FORMATS_HINT}", reason=UNREADABLE
+            _("This file is not an image we can read. %(hint)s") % {"hint": FORMATS_HINT},
+            reason=UNREADABLE,
         ) from None
     except OSError:
         # A header cut short (a JPEG segment longer than what is left): Pillow fails while
         # reading it, before any pixel.
         raise UploadRejected(
-            "The image is truncated or corrupt; try saving it again.", reason=CORRUPT
+            _("The image is truncated or corrupt; try saving it again."), reason=CORRUPT
         ) from None
     except ValueError:
         # Pillow refuses to inflate more than a megabyte of a PNG's colour profile or text
         # (iCCP, zTXt, iTXt) before the image data, with a bare ValueError.
         raise UploadRejected(
-            "The image carries a colour profile or text block too large to read; "
-            "save it again without metadata.",
+            _(
+                "The image carries a colour profile or text block too large to read; "
+                "save it again without metadata."
+            ),
             reason=METADATA,
         ) from None
     if image.format not in ACCEPTED_FORMATS:
         raise UploadRejected(
-            f"{image.format} images are not accepted. {FORMATS_HINT}", reason=FORMAT
+            _("%(format)s images are not accepted. %(hint)s")
+            % {"format": image.format, "hint": FORMATS_HINT},
+            reason=FORMAT,
         )
     width, height = image.size
     if width * height > limits.max_pixels:
         raise UploadTooLarge(
-            f"The image is {width} x {height} pixels; the limit is "
-            f"{limits.max_pixels / 1_000_000:.0f} megapixels.",
+            _("The image is %(width)d x %(height)d pixels; the limit is %(limit)s megapixels.")
+            % {
+                "width": width,
+                "height": height,
+                "limit": number_format(limits.max_pixels / 1_000_000, 0),
+            },
             reason=TOO_MANY_PIXELS,
         )
     if width < 1 or height < 1:
-        raise UploadRejected("The image has no pixels.", reason=EMPTY)
+        raise UploadRejected(_("The image has no pixels."), reason=EMPTY)
     return image
 
 
@@ -189,7 +206,7 @@ def _corrupt_is_refused() -> Iterator[None]:
         yield
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise UploadRejected(
-            "The image is truncated or corrupt; try saving it again.", reason=CORRUPT
+            _("The image is truncated or corrupt; try saving it again."), reason=CORRUPT
         ) from None
 
 

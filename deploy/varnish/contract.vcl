@@ -154,7 +154,7 @@ sub contract_initials {
 sub contract_profile_url {
     if (req.url ~ "^/(?:[A-Za-z0-9_-]{3,40}|[0-9A-Fa-f]{32}|[0-9A-Fa-f]{64})(?:[.](?:json|xml|php|vcf|qr))?(?:[?]|$)") {
         var.set("name", std.tolower(regsub(req.url, "^/([^.?]*).*$", "\1")));
-        if (var.get("name") ~ "^(?:\.well\-known|about|account|accounts|admin|api|avatar|avatars|confirm|domain|edge\-health|email\-sent|favicon\.ico|healthz|help|login|logout|media|metrics|oauth|password|privacy|profile|profiles|readyz|robots\.txt|settings|signup|static|support|terms|userimage|v1|v2|v3|well\-known)$") {
+        if (var.get("name") ~ "^(?:\.well\-known|about|account|accounts|admin|api|avatar|avatars|confirm|domain|edge\-health|email\-sent|favicon\.ico|healthz|help|i18n|login|logout|media|metrics|oauth|password|privacy|profile|profiles|readyz|robots\.txt|settings|signup|static|support|terms|userimage|v1|v2|v3|well\-known)$") {
             return;
         }
         if (!str.contains(req.url, "?")) {

@@ -96,6 +96,13 @@ sub vcl_recv {
     }
     call contract_profile_url;
     if (var.get("url")) {
+        if (str.contains(var.get("url"), ".")) {
+            # A format (/<name>.json, ...): the same bytes in every language.
+            unset req.http.Accept-Language;
+        } else {
+            # The page, in the visitor's language: before the cookies go.
+            call page_language;
+        }
         # The same answer for everyone: no session, no credentials; an answer that sets a
         # cookie is not stored (vcl_backend_response). `?source=` and other parameters the
         # answer does not read are gone from var url, the key and the backend's URL.
@@ -106,6 +113,25 @@ sub vcl_recv {
     # Account pages, the admin, health checks, forms: always from the app.
     set req.http.X-Forwarded-For = client.ip;
     return (pass);
+}
+
+# The public profile page answers in the visitor's language and says `Vary: Accept-Language`
+# (gravatar/locale.py), which Varnish honours: one stored copy per value of the header. So the
+# header is rewritten to one of the site's languages (settings.LANGUAGES; tests/varnish/
+# test_edge_languages.py holds this list to it): the language cookie the switcher sets, when
+# it names one, else the first of them the browser lists (browsers list by preference; a
+# q-value is not weighed), else English. At most four copies, and the cookie still counts
+# although the app never sees it here.
+sub page_language {
+    if (req.http.Cookie ~ "(?:^|;)\s*django_language=(?:en|de|fr|es)\s*(?:;|$)") {
+        set req.http.Accept-Language = regsub(req.http.Cookie,
+            "^(?:.*;)?\s*django_language=(en|de|fr|es)\s*(?:;.*)?$", "\1");
+    } elsif (req.http.Accept-Language ~ "(?i)(?:^|,)\s*(?:en|de|fr|es)(?:-[^,;]*)?\s*(?:[;,]|$)") {
+        set req.http.Accept-Language = std.tolower(regsub(req.http.Accept-Language,
+            "(?i)^(?:[^,]*,)*?\s*(en|de|fr|es)(?:-[^,;]*)?\s*(?:;[^,]*)?(?:,.*)?$", "\1"));
+    } else {
+        set req.http.Accept-Language = "en";
+    }
 }
 
 # For a DNS or load-balancer monitor: 200 while the probes see at least one app server

@@ -27,7 +27,7 @@
     result.hidden = false;
     $("[data-sha256]").textContent = hash;
     $("[data-url]").textContent = `${site}/avatar/${hash}`;
-    $("[data-md5]").textContent = "press Check to compute";
+    $("[data-md5]").textContent = form.dataset.textMd5Pending;
     $("[data-md5-url]").textContent = "";
     for (const img of result.querySelectorAll("[data-preview]")) {
       img.src = `/avatar/${hash}?s=${2 * Number(img.dataset.size)}&d=identicon`;

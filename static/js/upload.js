@@ -21,6 +21,8 @@
   const progress = q("[data-progress]");
   const submit = q("[data-submit]");
   const maxBytes = Number(form.dataset.maxBytes);
+  // The messages, in the page's language: the template writes them as data-text-* attributes.
+  const text = (name, detail = "") => (form.dataset[name] || "").replace("%s", detail);
   const field = (name) => form.querySelector(`input[name=${name}]`);
   // The working copy is capped so that phones do not hold a 48-megapixel canvas.
   const WORK_EDGE = 1024;
@@ -71,7 +73,7 @@
       state.image = null;
       editor.hidden = true;
       for (const name of ["crop_left", "crop_top", "crop_edge"]) field(name).value = "";
-      showErrors(["This browser cannot preview the image; it will be cropped to a centred square."]);
+      showErrors([text("textNoPreview")]);
     };
     img.src = url;
   }
@@ -109,7 +111,7 @@
       try {
         const response = await fetch(form.dataset.fetchUrl, { method: "POST", body, credentials: "same-origin" });
         if (!response.ok) {
-          const answer = await response.json().catch(() => ({ errors: ["The image could not be fetched."] }));
+          const answer = await response.json().catch(() => ({ errors: [text("textFetchFailed")] }));
           showErrors(answer.errors);
           return;
         }
@@ -117,7 +119,7 @@
         const extension = blob.type === "image/png" ? "png" : "jpg";
         useFile(new File([blob], `fetched.${extension}`, { type: blob.type }));
       } catch (error) {
-        showErrors(["The image could not be fetched; check your connection."]);
+        showErrors([text("textFetchOffline")]);
       } finally {
         fetchButton.disabled = false;
       }
@@ -136,7 +138,7 @@
       try {
         stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "user" }, audio: false });
       } catch (error) {
-        showErrors(["The camera could not be opened: " + (error && error.message ? error.message : "permission denied") + "."]);
+        showErrors([error && error.message ? text("textCameraFailed", error.message) : text("textCameraDenied")]);
         return;
       }
       video.srcObject = stream;
@@ -286,12 +288,12 @@
       }
       submit.disabled = false;
       progress.hidden = true;
-      showErrors(answer.errors || [`The upload failed (${request.status}).`]);
+      showErrors(answer.errors || [text("textUploadFailed", String(request.status))]);
     });
     request.addEventListener("error", () => {
       submit.disabled = false;
       progress.hidden = true;
-      showErrors(["The upload failed; check your connection and try again."]);
+      showErrors([text("textUploadOffline")]);
     });
     request.send(new FormData(form));
   });

@@ -15,6 +15,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
 from avatars.models import Address, Avatar, ModerationAction, ModerationState, Rating
@@ -60,30 +64,38 @@ def thumbnail(avatar: Avatar, edge: int = 64) -> SafeString:
         reverse("avatar_preview", args=[avatar.pk]),
         edge,
         edge,
-        avatar.alt_text or f"Avatar {avatar.pk}",
+        avatar.alt_text or _("Avatar %(id)s") % {"id": avatar.pk},
     )
 
 
-def _state_action(state: ModerationState, label: str) -> Callable[..., None]:
+def _state_action(
+    state: ModerationState, description: StrOrPromise, done: StrOrPromise
+) -> Callable[..., None]:
+    """`done` is an ngettext_lazy message of %(count)d."""
+
     def action(model_admin: AvatarAdmin, request: HttpRequest, queryset: QuerySet[Avatar]) -> None:
         assert isinstance(request.user, User)
         count = avatars_set_state(moderator=request.user, avatars=queryset, state=state)
-        model_admin.message_user(request, f"{label}: {count} avatar(s).", messages.SUCCESS)
+        model_admin.message_user(request, done % {"count": count}, messages.SUCCESS)
 
     action.__name__ = f"set_state_{state.value}"
-    return admin.action(description=f"{label} the selected avatars")(action)
+    return admin.action(description=description)(action)
 
 
 def _rating_action(rating: Rating) -> Callable[..., None]:
     def action(model_admin: AvatarAdmin, request: HttpRequest, queryset: QuerySet[Avatar]) -> None:
         assert isinstance(request.user, User)
         count = avatars_set_rating(moderator=request.user, avatars=queryset, rating=rating)
+        done = ngettext(
+            "Rated %(rating)s: %(count)d avatar.", "Rated %(rating)s: %(count)d avatars.", count
+        )
         model_admin.message_user(
-            request, f"Rated {rating.label}: {count} avatar(s).", messages.SUCCESS
+            request, done % {"rating": rating.value.upper(), "count": count}, messages.SUCCESS
         )
 
     action.__name__ = f"set_rating_{rating.value}"
-    return admin.action(description=f"Set rating to {rating.value.upper()}")(action)
+    description = format_lazy(gettext_lazy("Set rating to {rating}"), rating=rating.value.upper())
+    return admin.action(description=description)(action)
 
 
 @admin.register(Avatar)
@@ -96,19 +108,31 @@ class AvatarAdmin(admin.ModelAdmin[Avatar]):
     ordering = ["created_at"]
     list_per_page = 50
     actions = [
-        _state_action(ModerationState.APPROVED, "Approve"),
-        _state_action(ModerationState.REJECTED, "Reject"),
-        _state_action(ModerationState.FLAGGED, "Flag"),
+        _state_action(
+            ModerationState.APPROVED,
+            gettext_lazy("Approve the selected avatars"),
+            ngettext_lazy("Approved %(count)d avatar.", "Approved %(count)d avatars.", "count"),
+        ),
+        _state_action(
+            ModerationState.REJECTED,
+            gettext_lazy("Reject the selected avatars"),
+            ngettext_lazy("Rejected %(count)d avatar.", "Rejected %(count)d avatars.", "count"),
+        ),
+        _state_action(
+            ModerationState.FLAGGED,
+            gettext_lazy("Flag the selected avatars"),
+            ngettext_lazy("Flagged %(count)d avatar.", "Flagged %(count)d avatars.", "count"),
+        ),
         *[_rating_action(rating) for rating in Rating],
     ]
     fields = ["large_image", "owner", "state", "rating", "alt_text", "size", "format", "created_at"]
     readonly_fields = ["large_image", "owner", "alt_text", "size", "format", "created_at"]
 
-    @admin.display(description="Image")
+    @admin.display(description=gettext_lazy("Image"))
     def image(self, avatar: Avatar) -> SafeString:
         return thumbnail(avatar)
 
-    @admin.display(description="Image")
+    @admin.display(description=gettext_lazy("Image"))
     def large_image(self, avatar: Avatar) -> SafeString:
         return thumbnail(avatar, 256)
 
@@ -175,7 +199,7 @@ class AddressInline(admin.TabularInline[Address, User]):
     can_delete = False
     show_change_link = False
 
-    @admin.display(description="Avatar")
+    @admin.display(description=gettext_lazy("Avatar"))
     def avatar_image(self, address: Address) -> SafeString | str:
         return thumbnail(address.avatar, 40) if address.avatar else "—"
 
@@ -183,14 +207,16 @@ class AddressInline(admin.TabularInline[Address, User]):
         return False  # an address is claimed and confirmed by its owner, by email
 
 
-@admin.action(description="Disable the selected accounts (their avatars stop showing)")
+@admin.action(
+    description=gettext_lazy("Disable the selected accounts (their avatars stop showing)")
+)
 def disable_accounts(
     model_admin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]
 ) -> None:
     _set_active(model_admin, request, queryset, active=False)
 
 
-@admin.action(description="Enable the selected accounts again")
+@admin.action(description=gettext_lazy("Enable the selected accounts again"))
 def enable_accounts(model_admin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
     _set_active(model_admin, request, queryset, active=True)
 
@@ -203,8 +229,11 @@ def _set_active(
     changed = sum(
         user_set_active(moderator=moderator, user=user, active=active) for user in queryset
     )
-    verb = "Enabled" if active else "Disabled"
-    model_admin.message_user(request, f"{verb} {changed} account(s).", messages.SUCCESS)
+    if active:
+        done = ngettext("Enabled %(count)d account.", "Enabled %(count)d accounts.", changed)
+    else:
+        done = ngettext("Disabled %(count)d account.", "Disabled %(count)d accounts.", changed)
+    model_admin.message_user(request, done % {"count": changed}, messages.SUCCESS)
 
 
 @admin.register(User)

@@ -19,6 +19,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from avatars.admin import thumbnail
@@ -73,36 +75,43 @@ def _images_of(profile: Profile) -> SafeString | str:
     return format_html_join(" ", "{}", ((thumbnail(a, 48),) for a in avatars)) or "—"
 
 
-@admin.action(description="Hide the selected profiles (they answer as unknown)")
+@admin.action(description=gettext_lazy("Hide the selected profiles (they answer as unknown)"))
 def hide_profiles(
     model_admin: ProfileAdmin, request: HttpRequest, queryset: QuerySet[Profile]
 ) -> None:
     moderator = _moderator(request)
     count = sum(profile_set_hidden(moderator=moderator, profile=p, hidden=True) for p in queryset)
-    model_admin.message_user(request, f"Hid {count} profile(s).", messages.SUCCESS)
+    done = ngettext("Hid %(count)d profile.", "Hid %(count)d profiles.", count)
+    model_admin.message_user(request, done % {"count": count}, messages.SUCCESS)
 
 
-@admin.action(description="Show the selected profiles again")
+@admin.action(description=gettext_lazy("Show the selected profiles again"))
 def unhide_profiles(
     model_admin: ProfileAdmin, request: HttpRequest, queryset: QuerySet[Profile]
 ) -> None:
     moderator = _moderator(request)
     count = sum(profile_set_hidden(moderator=moderator, profile=p, hidden=False) for p in queryset)
-    model_admin.message_user(request, f"Showed {count} profile(s) again.", messages.SUCCESS)
+    done = ngettext("Showed %(count)d profile again.", "Showed %(count)d profiles again.", count)
+    model_admin.message_user(request, done % {"count": count}, messages.SUCCESS)
 
 
-@admin.action(description="Resolve the reports of the selected profiles")
+@admin.action(description=gettext_lazy("Resolve the reports of the selected profiles"))
 def resolve_profile_reports(
     model_admin: ProfileAdmin, request: HttpRequest, queryset: QuerySet[Profile]
 ) -> None:
     reports = ProfileReport.objects.filter(profile__in=queryset)
     count = profile_reports_resolve(moderator=_moderator(request), reports=reports)
-    model_admin.message_user(request, f"Resolved {count} report(s).", messages.SUCCESS)
+    _resolved(model_admin, request, count)
+
+
+def _resolved(model_admin: admin.ModelAdmin[Any], request: HttpRequest, count: int) -> None:
+    done = ngettext("Resolved %(count)d report.", "Resolved %(count)d reports.", count)
+    model_admin.message_user(request, done % {"count": count}, messages.SUCCESS)
 
 
 class ClearFieldForm(forms.Form):
-    field = forms.ChoiceField(label="Field to clear")
-    note = forms.CharField(required=False, max_length=200, label="Note for the log")
+    field = forms.ChoiceField(label=gettext_lazy("Field to clear"))
+    note = forms.CharField(required=False, max_length=200, label=gettext_lazy("Note for the log"))
 
     def __init__(self, *args: Any, profile: Profile, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -161,33 +170,34 @@ class ProfileAdmin(admin.ModelAdmin[Profile]):
             .annotate(_open=Count("reports", filter=Q(reports__resolved_at__isnull=True)))
         )
 
-    @admin.display(description="Open reports", ordering="_open")
+    @admin.display(description=gettext_lazy("Open reports"), ordering="_open")
     def open_reports(self, profile: Profile) -> int:
         return int(getattr(profile, "_open", 0))
 
-    @admin.display(description="Images")
+    @admin.display(description=gettext_lazy("Images"))
     def images(self, profile: Profile) -> SafeString | str:
         return _images_of(profile)
 
-    @admin.display(description="Images")
+    @admin.display(description=gettext_lazy("Images"))
     def large_images(self, profile: Profile) -> SafeString | str:
         return _images_of(profile)
 
-    @admin.display(description="Display name")
+    @admin.display(description=gettext_lazy("Display name"))
     def display_name(self, profile: Profile) -> str:
         return profile.user.display_name
 
-    @admin.display(description="Links, accounts elsewhere")
+    @admin.display(description=gettext_lazy("Links, accounts elsewhere"))
     def entries(self, profile: Profile) -> SafeString | str:
         rows = [(f"{link.label}: ", link.url) for link in profile.links.all()]
         rows += [(f"{account.service}: ", account.url) for account in profile.accounts.all()]
         return format_html_join(mark_safe("<br>"), "{}{}", rows) or "—"
 
-    @admin.display(description="Moderation")
+    @admin.display(description=gettext_lazy("Moderation"))
     def moderation(self, profile: Profile) -> SafeString:
         return format_html(
-            '<a class="button" href="{}">Clear one field…</a>',
+            '<a class="button" href="{}">{}</a>',
             reverse("admin:profiles_profile_clear_field", args=[profile.pk]),
+            _("Clear one field…"),
         )
 
     def get_urls(self) -> list[URLPattern]:
@@ -215,7 +225,10 @@ class ProfileAdmin(admin.ModelAdmin[Profile]):
                 form.add_error("field", str(error))
             else:
                 field = form.cleaned_data["field"]
-                message = f"Cleared {field}." if cleared else "That field was already empty."
+                if cleared:
+                    message = _("Cleared %(field)s.") % {"field": field}
+                else:
+                    message = _("That field was already empty.")
                 self.message_user(request, message, messages.SUCCESS)
                 return HttpResponseRedirect(
                     reverse("admin:profiles_profile_change", args=[profile.pk])
@@ -243,20 +256,20 @@ class ProfileAdmin(admin.ModelAdmin[Profile]):
             profile_set_hidden(moderator=_moderator(request), profile=obj, hidden=obj.hidden)
 
 
-@admin.action(description="Resolve the selected reports")
+@admin.action(description=gettext_lazy("Resolve the selected reports"))
 def resolve_reports(
     model_admin: ProfileReportAdmin, request: HttpRequest, queryset: QuerySet[ProfileReport]
 ) -> None:
     count = profile_reports_resolve(moderator=_moderator(request), reports=queryset)
-    model_admin.message_user(request, f"Resolved {count} report(s).", messages.SUCCESS)
+    _resolved(model_admin, request, count)
 
 
 class OpenFilter(admin.SimpleListFilter):
-    title = "state"
+    title = gettext_lazy("state")
     parameter_name = "open"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("open", "Open"), ("resolved", "Resolved"), ("all", "All")]
+        return [("open", _("Open")), ("resolved", _("Resolved")), ("all", _("All"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value() or "open"
@@ -289,7 +302,7 @@ class ProfileReportAdmin(admin.ModelAdmin[ProfileReport]):
     fields = ("profile_link", "reason", "details", "created_at", "resolved_at", "resolved_by")
     readonly_fields = fields
 
-    @admin.display(description="Profile")
+    @admin.display(description=gettext_lazy("Profile"))
     def profile_link(self, report: ProfileReport) -> SafeString:
         return format_html(
             '<a href="{}">{}</a>',
@@ -297,7 +310,7 @@ class ProfileReportAdmin(admin.ModelAdmin[ProfileReport]):
             report.profile.slug or report.profile,
         )
 
-    @admin.display(description="Images")
+    @admin.display(description=gettext_lazy("Images"))
     def images(self, report: ProfileReport) -> SafeString | str:
         return _images_of(report.profile)
 

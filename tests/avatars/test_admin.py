@@ -79,7 +79,7 @@ def test_it_filters_by_state_and_rating(mod_client, personas):
 def test_bulk_reject_and_approve_are_recorded(mod_client, personas, moderator):
     second = avatar_store(owner=personas.bob, data=image_bytes())
     response = run_action(mod_client, "set_state_rejected", [personas.alice_avatar, second])
-    assert "Reject: 2 avatar(s)." in response.content.decode()
+    assert "Rejected 2 avatars." in response.content.decode()
     assert set(Avatar.objects.values_list("state", flat=True)) == {"rejected"}
     run_action(mod_client, "set_state_approved", [second], query="?queue=all")
     second.refresh_from_db()

@@ -106,7 +106,7 @@ def test_sign_up_upload_crop_rate_assign_then_moderate(new_page, site):
     admin.check(f"input[name=_selected_action][value='{avatar.pk}']")
     admin.select_option("select[name=action]", "set_state_rejected")
     admin.click("button[name=index]")
-    admin.wait_for_selector("text=Reject: 1 avatar(s).")
+    admin.wait_for_selector("text=Rejected 1 avatar.")
     assert page.request.get(f"{site}/avatar/{md5}?s=64&r=pg&d=404").status == 404
     default = page.request.get(f"{site}/avatar/{md5}?s=64&r=pg")
     assert default.status == 200

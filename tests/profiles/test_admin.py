@@ -72,7 +72,7 @@ def test_hiding_in_bulk_is_recorded_and_the_profile_answers_as_unknown(
         {"action": "hide_profiles", "_selected_action": [published.pk]},
         follow=True,
     )
-    assert "Hid 1 profile(s)." in response.content.decode()
+    assert "Hid 1 profile." in response.content.decode()
     assert profile_public(slug="alice") is None
     assert ModerationAction.objects.get().kind == "hide_profile"
     mod_client.post(

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
 from api import services, usage
@@ -237,7 +238,9 @@ def test_the_owner_sees_requests_and_last_use(client, personas, alice_profile, b
     assert key.last_used_at is not None and key.last_used_at >= before
     page = bob.get("/account/tokens/").content.decode()
     assert "3 requests" in page
-    assert f"last used {timezone.localtime(key.last_used_at):%Y-%m-%d %H:%M}" in page
+    # Written the way the page's language writes a moment (English here).
+    moment = date_format(timezone.localtime(key.last_used_at), "DATETIME_FORMAT")
+    assert f"last used {moment} UTC" in page
     assert bob_key not in page
     # Only the owner's page shows it.
     assert "bobs-blog" not in signed_in(personas.charlie).get("/account/tokens/").content.decode()

@@ -20,6 +20,12 @@ COMPILE_MESSAGES = $(BIN)/python manage.py compilemessages --ignore=$(VENV) --ig
 
 .PHONY: run cluster test lint typecheck pytest bench system-packages run-packages clean
 
+# What the browser tests inject into pages (axe-core), pinned in tests/browser/package-lock.json.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -63,8 +69,9 @@ define debian_packages
 	fi
 endef
 
+# npm (for axe-core) comes with Debian's nodejs and npm where no other Node.js is installed.
 system-packages:
-	$(call debian_packages,$(TEST_DEBS))
+	$(call debian_packages,$(TEST_DEBS) $(if $(shell command -v npm),,nodejs npm))
 
 run-packages:
 	$(call debian_packages,$(RUN_DEBS))
@@ -81,7 +88,7 @@ DEPLOY_ENV := DEBUG=false HTTPS=true SECURE_HSTS_PRELOAD=true SECRET_KEY=$$(head
 	ALLOWED_HOSTS=avatars.example.com SITE_URL=https://avatars.example.com
 
 test: export AVATARS_IGNORE_RUN_ENV = 1
-test: system-packages $(VENV)/.dev-installed
+test: system-packages $(VENV)/.dev-installed $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
@@ -103,4 +110,4 @@ bench: system-packages $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_metrics.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var tests/browser/node_modules

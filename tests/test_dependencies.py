@@ -6,6 +6,7 @@ and acts through the others' services."""
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +73,12 @@ def test_the_metric_families_import_no_app():
     names = imported_modules(ROOT / "gravatar" / "metrics.py")
     apps = {"accounts", "avatars", "profiles", "api", "operations"}
     assert not {name for name in names if name.split(".")[0] in apps}
+
+
+def test_the_npm_lock_file_pins_versions_and_names_no_download_address():
+    """tests/browser/.npmrc keeps `resolved` URLs out of the lock file: npm ci installs from
+    whichever registry the machine's npm is set up for, checked against the hashes."""
+    lock = (ROOT / "tests" / "browser" / "package-lock.json").read_text()
+    assert "://" not in lock
+    packages = json.loads(lock)["packages"]
+    assert packages["node_modules/axe-core"]["integrity"].startswith("sha512-")

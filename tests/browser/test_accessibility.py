@@ -1,0 +1,126 @@
+"""axe-core in real Chromium on every page of the site (tests/browser/site_pages.py), signed out
+and signed in, in English with the light colours and in German with the dark ones: no serious
+or critical violation of WCAG 2.0, 2.1 or 2.2 A and AA, colour contrast included. A test walks
+the URL resolver so that no new page can skip the check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import User
+from tests.browser.axe import AXE_SCRIPT, axe_violations, violations_text
+from tests.browser.site_pages import (
+    EMAIL,
+    NOT_PAGES,
+    PASSWORD,
+    SLUG,
+    STAFF_PAGES,
+    SitePage,
+    World,
+    signed_in_pages,
+    signed_out_pages,
+    world_make,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
+
+
+def named_routes(resolver: URLResolver | None = None) -> set[str]:
+    """Every URL name outside the admin's namespace (the admin's pages are Django's own)."""
+    names: set[str] = set()
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace != "admin":
+                names |= named_routes(pattern)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(pattern.name)
+    return names
+
+
+def test_every_named_route_is_a_checked_page_or_declared_not_one():
+    world = world_make()
+    pages = {page.route for page in signed_out_pages(world) + signed_in_pages(world)}
+    pages |= {page.route for page in STAFF_PAGES}
+    assert not pages & NOT_PAGES.keys()
+    assert sorted(named_routes() - pages - NOT_PAGES.keys()) == []
+    assert sorted(NOT_PAGES.keys() - named_routes()) == []  # no stale entries either
+
+
+def sample_kwargs(world: World) -> dict[str, Any]:
+    return {"pk": world.avatar.pk, "image_id": "x", "name": SLUG, "fmt": "json", "rest": "x"}
+
+
+def test_the_routes_declared_not_pages_answer_a_get_with_no_page():
+    world = world_make()
+    client = Client()
+    client.force_login(world.user)
+    kwargs = sample_kwargs(world)
+    for route in NOT_PAGES:
+        pattern = next(p for p in all_patterns() if p.name == route)
+        path = reverse(route, kwargs={k: kwargs[k] for k in pattern.pattern.regex.groupindex})
+        response = client.get(path)
+        html = response.get("Content-Type", "").startswith("text/html")
+        assert not (response.status_code == 200 and html), f"{route} ({path}) is a page"
+
+
+def all_patterns(resolver: URLResolver | None = None) -> list[URLPattern]:
+    found: list[URLPattern] = []
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            found += all_patterns(pattern)
+        else:
+            found.append(pattern)
+    return found
+
+
+def expected_lang(language: str) -> str:
+    """German once the site is translated (LocaleMiddleware picks Accept-Language); English
+    before that."""
+    return language if LOCALE_MIDDLEWARE in settings.MIDDLEWARE else "en"
+
+
+def check(page: Any, pages: list[SitePage] | tuple[SitePage, ...], lang: str) -> list[str]:
+    failures = []
+    for site_page in pages:
+        where = f"{site_page.route} {site_page.state or site_page.path}".strip()
+        response = page.goto(site_page.path)
+        assert response is not None
+        assert response.headers["content-type"].startswith("text/html"), where
+        assert str(page.get_attribute("html", "lang")).split("-")[0] == lang, where
+        violations = axe_violations(page)
+        if violations:
+            failures.append(violations_text(f"{where} [{lang}]", violations))
+    return failures
+
+
+def sign_in(page: Any, email: str, password: str, then: str) -> None:
+    page.goto("/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{then}")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("language", "scheme"), [("en", "light"), ("de", "dark")])
+def test_every_page_has_no_serious_or_critical_violation(new_page, site, language, scheme):
+    assert AXE_SCRIPT.exists(), "run `make test` (or npm ci in tests/browser) first"
+    world = world_make()
+    lang = expected_lang(language)
+    page = new_page(locale=language, color_scheme=scheme)
+    failures = check(page, signed_out_pages(world), lang)
+    sign_in(page, EMAIL, PASSWORD, "/account/")
+    failures += check(page, signed_in_pages(world), lang)
+
+    User.objects.create_superuser("staff@example.com", "staff-password-1")
+    staff = new_page(locale=language, color_scheme=scheme)
+    sign_in(staff, "staff@example.com", "staff-password-1", "/account/")
+    failures += check(staff, STAFF_PAGES, lang)
+    assert not failures, "\n\n".join(failures)

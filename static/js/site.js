@@ -7,3 +7,11 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+// A form that came back with errors: the focus goes to the first field in error, whose error
+// Django ties to it with aria-describedby, so a screen reader reads both and a keyboard user
+// starts there; an error about the whole form (a wrong password) is focused itself.
+const invalid = document.querySelector("[aria-invalid=true], ul.errorlist.nonfield");
+if (invalid) {
+  if (!invalid.matches("input, select, textarea")) invalid.tabIndex = -1;
+  invalid.focus();
+}

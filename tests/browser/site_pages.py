@@ -182,3 +182,7 @@ STAFF_PAGES: Final = (
     SitePage("admin:index", "/admin/"),
     SitePage("service_health", "/admin/service-health/"),
 )
+
+# Pages that no URL asks for: the server's error pages and the lockout after failed logins,
+# rendered without a request as Django, the outage middleware and django-axes render them.
+TEMPLATE_PAGES: Final = ("500.html", "503.html", "registration/locked.html")

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import translation
 
 from accounts.models import User
 from tests.browser.axe import AXE_SCRIPT, axe_violations, violations_text
@@ -20,6 +22,7 @@ from tests.browser.site_pages import (
     PASSWORD,
     SLUG,
     STAFF_PAGES,
+    TEMPLATE_PAGES,
     SitePage,
     World,
     signed_in_pages,
@@ -100,6 +103,26 @@ def check(page: Any, pages: list[SitePage] | tuple[SitePage, ...], lang: str) ->
     return failures
 
 
+def fulfil_with(html: str) -> Any:
+    return lambda route: route.fulfill(body=html, content_type="text/html")
+
+
+def check_templates(page: Any, lang: str) -> list[str]:
+    """Each page that no URL shows, served at a path of the site so that its CSS loads."""
+    failures = []
+    for template in TEMPLATE_PAGES:
+        with translation.override(lang):
+            html = render_to_string(template)
+        path = f"/__template__/{template}"
+        page.route(f"**{path}", fulfil_with(html))
+        page.goto(path)
+        assert str(page.get_attribute("html", "lang")).split("-")[0] == lang, template
+        violations = axe_violations(page)
+        if violations:
+            failures.append(violations_text(f"{template} [{lang}]", violations))
+    return failures
+
+
 def sign_in(page: Any, email: str, password: str, then: str) -> None:
     page.goto("/login/")
     page.fill("input[name=username]", email)
@@ -115,7 +138,7 @@ def test_every_page_has_no_serious_or_critical_violation(new_page, site, languag
     world = world_make()
     lang = expected_lang(language)
     page = new_page(locale=language, color_scheme=scheme)
-    failures = check(page, signed_out_pages(world), lang)
+    failures = check(page, signed_out_pages(world), lang) + check_templates(page, lang)
     sign_in(page, EMAIL, PASSWORD, "/account/")
     failures += check(page, signed_in_pages(world), lang)
 
@@ -124,3 +147,26 @@ def test_every_page_has_no_serious_or_critical_violation(new_page, site, languag
     sign_in(staff, "staff@example.com", "staff-password-1", "/account/")
     failures += check(staff, STAFF_PAGES, lang)
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.browser
+def test_a_form_that_comes_back_with_errors_focuses_the_error(new_page, site):
+    """The field in error is focused and its error is its description; an error about the whole
+    form (a wrong password) is focused itself, and Tab goes on to the first field."""
+    world_make()
+    page = new_page()
+    page.goto("/domain/?domain=")
+    described = page.evaluate(
+        """() => { const field = document.activeElement;
+            const error = document.getElementById(field.getAttribute('aria-describedby'));
+            return [field.id, field.getAttribute('aria-invalid'), error.textContent]; }"""
+    )
+    assert described == ["id_domain", "true", "This field is required."]
+
+    page.goto("/login/")
+    page.fill("input[name=username]", EMAIL)
+    page.fill("input[name=password]", "not-the-password")
+    page.press("input[name=password]", "Enter")
+    page.wait_for_selector("ul.errorlist.nonfield:focus")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "username"

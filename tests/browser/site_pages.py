@@ -80,6 +80,7 @@ class SitePage:
     route: str  # its URL name
     path: str
     state: str = ""  # which of the route's pages, when it has more than one
+    status: int = 200
 
 
 @dataclass(frozen=True)
@@ -132,16 +133,16 @@ def signed_out_pages(world: World) -> list[SitePage]:
         SitePage("magic_link_request", "/login/link/"),
         SitePage("email_sent", "/email-sent/"),
         SitePage("magic_link_confirm", urlsplit(magic_link_url(world.user)).path),
-        SitePage("magic_link_confirm", f"/login/link/{uid}/used-token/", "a used link"),
+        SitePage("magic_link_confirm", f"/login/link/{uid}/used-token/", "a used link", 400),
         SitePage("address_confirm", urlsplit(address_confirmation_url(world.pending)).path),
-        SitePage("address_confirm", f"/confirm/{world.pending.pk}/used-token/", "a used link"),
+        SitePage("address_confirm", f"/confirm/{world.pending.pk}/used-token/", "a used link", 400),
         SitePage("password_reset", "/password/reset/"),
         SitePage("password_reset_done", "/password/reset/sent/"),
         SitePage("password_reset_confirm", f"/password/reset/{uid}/{reset_token}/"),
         SitePage("password_reset_confirm", f"/password/reset/{uid}/used-token/", "a used link"),
         SitePage("password_reset_complete", "/password/reset/done/"),
         SitePage("profile_page", f"/{SLUG}"),
-        SitePage("profile_page", "/nobody-here", "no such profile"),
+        SitePage("profile_page", "/nobody-here", "no such profile", 404),
         SitePage("profile_report", f"/{SLUG}/report"),
     ]
 

@@ -25,6 +25,7 @@ SCRIPT = Path(settings.BASE_DIR) / "static" / "hovercards.js"
 SIZE_LIMIT = 10_000  # bytes, unminified: spec §7 says under 10 KB
 CARD = "avatars-hovercard .card"  # Playwright's CSS reaches into the open shadow root
 NAME = "Alice <b>Liddell</b>"  # markup in profile data must show as text
+ALT_TEXT = "Alice under a blue sky"  # her description of her image
 # The browser's own line for an answer with an error status; the script itself logs nothing.
 NOT_FOUND_LINE = "Failed to load resource: the server responded with a status of 404 (Not Found)"
 
@@ -70,6 +71,8 @@ def published(personas: Personas) -> Profile:
     """Alice's profile: four verified accounts elsewhere (the card shows three) and one not."""
     personas.alice.display_name = NAME
     personas.alice.save()
+    personas.alice_avatar.alt_text = ALT_TEXT
+    personas.alice_avatar.save()
     profile = Profile.objects.create(
         user=personas.alice,
         published=True,
@@ -182,6 +185,7 @@ def assert_alice_card(page, site: str) -> None:
     assert profile.get_attribute("href") == f"{site}/alice"
     avatar = card.locator("img")
     assert avatar.get_attribute("src", timeout=1000).split("?")[0].startswith(f"{site}/avatar/")
+    assert avatar.get_attribute("alt") == ALT_TEXT
     page.wait_for_function(
         "document.querySelector('avatars-hovercard').shadowRoot.querySelector('img').naturalWidth"
         " > 0"

@@ -123,9 +123,9 @@ def sign_in(page: Any, email: str, password: str, then: str) -> None:
     page.wait_for_url(f"**{then}")
 
 
-# Each language with one of the colour schemes: both schemes' contrast is checked, and both
-# languages' pages (German text runs longer), in one browser and one set of rows.
-LOOKS = (("en", "light"), ("de", "dark"))
+# Every language, each with one of the colour schemes: both schemes' contrast is checked, and
+# every page in every language (German text runs longer), in one browser and one set of rows.
+LOOKS = (("en", "light"), ("de", "dark"), ("fr", "light"), ("es", "dark"))
 
 
 @pytest.mark.browser

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from api.models import PersonalToken
 from tests.conftest import CommittingClient, html_of
@@ -269,3 +270,37 @@ def test_dates_are_written_the_languages_way(alice_client, personas):
     assert f"läuft am 24. Dezember {year} ab" in german
     english = alice_client.get("/account/tokens/").content.decode()
     assert f"expires Dec. 24, {year}" in english
+
+
+EMAIL_TEMPLATES = Path(settings.BASE_DIR) / "templates" / "emails"
+EMAIL_KINDS = sorted(
+    p.name.removesuffix("_subject.txt") for p in EMAIL_TEMPLATES.glob("*_subject.txt")
+)
+EMAIL_CONTEXT = {
+    "email": "new@example.com",
+    "url": "https://avatars.example.com/link/",
+    "reset_url": "https://avatars.example.com/password/reset/",
+    "minutes": 15,
+    "days": 3,
+}
+
+
+@pytest.mark.parametrize("kind", EMAIL_KINDS)
+def test_every_email_is_written_in_every_language(kind):
+    """Each email the site sends (its subject, text and HTML parts), in all four languages:
+    each other language's words differ from the English ones."""
+    from django.template.loader import render_to_string
+
+    rendered = {}
+    for code, _ in settings.LANGUAGES:
+        with translation.override(code):
+            rendered[code] = tuple(
+                render_to_string(f"emails/{kind}{suffix}", EMAIL_CONTEXT)
+                for suffix in ("_subject.txt", ".txt", ".html")
+            )
+        assert f'<html lang="{code}">' in rendered[code][2], (kind, code)
+    assert len(EMAIL_KINDS) >= 4
+    for code in rendered:
+        if code != "en":
+            subject, text, _ = rendered[code]
+            assert subject != rendered["en"][0] and text != rendered["en"][1], (kind, code)

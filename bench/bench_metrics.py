@@ -7,10 +7,10 @@ files, every count a no-op). wrk drives one at a time, on and off back to back i
 (which goes first alternates), so drift hits both alike. Two measures per run: throughput,
 and the CPU time the server's processes spent per request (utime + stime from /proc, read
 before and after each run). Other load on the machine moves throughput a lot and CPU time
-per request little, so the target is judged on CPU time, as bench/bench_uploads.py does;
-both are reported. Each result is the median of the rounds' on/off ratios.
+per request less; both are reported, each the median of the rounds' on/off ratios, and CPU
+time judges the target when `--no-instructions` skips the third measure.
 
-The target is judged on a third measure that the machine's load does not move at all:
+The target is judged on that third measure, which the machine's load does not move at all:
 instructions per request under callgrind (bench/bench_instructions.py, the WSGI application
 in one process, metrics on with multiprocess files and the tally as in a gunicorn worker,
 against metrics off). It leaves out gunicorn's HTTP handling, which costs the same either way,

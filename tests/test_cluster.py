@@ -140,13 +140,12 @@ def service_health_when_all_up(app_url: str) -> tuple[list[Row], list[Row]]:
     """The admin's Service health page as an operator signed in on `app_url` sees it, once
     every part is ok and every target up (Prometheus scrapes each within its interval):
     (kind, name, state) of each part and (job, instance, state) of each target."""
-    User.objects.create_superuser(
-        "operator@example.com",
-        OPERATOR_PASSWORD,
-    )
     # The nodes' own hasher: the tests' fast one is not among theirs.
-    User.objects.filter(email="operator@example.com").update(
-        password=make_password(OPERATOR_PASSWORD, hasher=PBKDF2PasswordHasher())
+    User.objects.create(
+        email="operator@example.com",
+        password=make_password(OPERATOR_PASSWORD, hasher=PBKDF2PasswordHasher()),
+        is_staff=True,
+        is_superuser=True,
     )
     operator = Visitor(app_url)
     operator.sign_in("operator@example.com", OPERATOR_PASSWORD)

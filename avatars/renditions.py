@@ -38,8 +38,9 @@ logger = logging.getLogger(__name__)
 
 # Part of every identity: bump it when encoder settings or a generator change, so that
 # caches, ETags and edge objects all move to the new bytes together. 3: identicons' PNGs are
-# two-colour palette images (the same pixels, a third of the bytes).
-RENDITION_VERSION = 3
+# two-colour palette images (the same pixels, a third of the bytes). 4: small shrinks of a
+# photo are BICUBIC (avatars/imaging/square.py).
+RENDITION_VERSION = 4
 # Long enough to outlive every popular rendition; only stale keys of deleted avatars expire.
 SHARED_CACHE_SECONDS = 30 * 86400
 # Defaults that look the same for every hash: one rendition per size, not one per hash.
@@ -50,9 +51,11 @@ HASH_INDEPENDENT_DEFAULTS = frozenset({"mp", "blank"})
 # a millisecond or so at 80 px (bench/bench_shared_cache.py measures every kind).
 SHARED_DEFAULTS = HASH_INDEPENDENT_DEFAULTS
 # An AVIF costs 15-20 times a JPEG to encode (5.7 million instructions at 80 px against
-# 0.33 million, bench/bench_instructions.py): one at a time per process is made while the
-# request waits; a request that finds one under way gets the image's own format, briefly
-# cached, and its AVIF is queued, up to this many per process, for a background thread.
+# 0.33 million, bench/bench_instructions.py): one is made while the request waits only when
+# its process is making no other rendition; a request that finds one under way gets the
+# image's own format, briefly cached, and its AVIF is queued, up to this many per process, for
+# a background thread. (Waiting only for "no other AVIF" let a busy worker's requests take
+# turns at a five-millisecond encode whenever the queue ran dry: bench/run.py's cold_avif.)
 AVIF_QUEUE = 8
 AVIF_THREAD_NAME = "avif-encode"
 # The queued encodes yield the cores to requests (0 is normal, 19 the lowest priority).
@@ -173,12 +176,12 @@ class SlowEncodes:
         self._pool: tuple[int, ThreadPoolExecutor] | None = None
 
     def run(self, key: str, work: Callable[[], bytes]) -> bytes | None:
-        """work() now when nothing else is pending; else None, with work() queued if there
-        is room and it is not pending already."""
+        """work() now when nothing else is pending and no other rendition is being made; else
+        None, with work() queued if there is room and it is not pending already."""
         with self.lock:
             if key in self.pending or len(self.pending) > self.max_queued:
                 return None
-            now = not self.pending
+            now = not self.pending and not making.count
             self.pending.add(key)
         if now:
             try:
@@ -222,6 +225,26 @@ def _yield_cores() -> None:
 
 
 slow_encodes = SlowEncodes(AVIF_QUEUE)
+
+
+class Making:
+    """How many renditions this process is drawing or encoding at this moment."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+
+    def observed(self, make: Callable[[], bytes], *, kind: str, fmt: str) -> bytes:
+        with self.lock:
+            self.count += 1
+        try:
+            return metrics.render_observe(kind=kind, fmt=fmt, make=make)
+        finally:
+            with self.lock:
+                self.count -= 1
+
+
+making = Making()
 
 
 def default_rendition(*, kind: str, seed: str, size: int, text: str, fmt: str) -> Rendition:
@@ -291,14 +314,14 @@ def _cached(
         return data
     metrics.rendition_lookup(layer=metrics.MEMORY, outcome=metrics.MISS)
     if not share:
-        data = metrics.render_observe(kind=kind, fmt=fmt, make=make)
+        data = making.observed(make, kind=kind, fmt=fmt)
         memory.put(key, data)
         return data
     cache_key = f"rendition:{key}"
     shared = caches["default"]
     data = _shared_get(cache_key)
     if data is None:
-        data = metrics.render_observe(kind=kind, fmt=fmt, make=make)
+        data = making.observed(make, kind=kind, fmt=fmt)
         try:
             shared.set(cache_key, data, timeout=SHARED_CACHE_SECONDS)
         except Exception as error:  # as above: the image is still served

@@ -303,6 +303,38 @@ def test_while_another_avif_is_encoded_the_image_format_stands_in_and_the_avif_f
 
 
 @pytest.mark.django_db
+def test_while_any_other_rendition_is_made_a_cold_avif_stands_in_and_follows():
+    image = stored_image()
+    started, go = threading.Event(), threading.Event()
+
+    def slow_jpeg() -> bytes:
+        started.set()
+        go.wait(10)
+        return b"jpeg"
+
+    other = threading.Thread(
+        target=renditions.making.observed,
+        args=(slow_jpeg,),
+        kwargs={"kind": "photo", "fmt": "JPEG"},
+        daemon=True,
+    )
+    other.start()
+    try:
+        assert started.wait(10)
+        rendition, interim = renditions.avatar_rendition_or_interim(
+            image=image, size=44, fmt="AVIF"
+        )
+        assert (rendition.format, interim) == (image.format, True)
+    finally:
+        go.set()
+        other.join(10)
+    wait_until(lambda: not renditions.slow_encodes.pending)
+    assert renditions.making.count == 0
+    rendition, interim = renditions.avatar_rendition_or_interim(image=image, size=44, fmt="AVIF")
+    assert (rendition.format, interim) == ("AVIF", False)
+
+
+@pytest.mark.django_db
 def test_the_queue_of_avif_encodes_is_bounded():
     image = stored_image()
     under_way = EncodeUnderWay(image)

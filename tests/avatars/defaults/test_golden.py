@@ -28,7 +28,7 @@ TEXT = "GA"
 SIZES = (24, 160)
 
 GOLDEN: dict[str, Any] = {
-    "version": 3,
+    "version": 4,
     "pixels": {
         "mp": "179e337518fac8688c148fad3dcebec91372a0f54c7eebe537a52e9aefa53e3d",
         "identicon": "08c2fed132600c0157f96a0e85ddf07f7e7d0959648f3157bb4aeaff476a1736",

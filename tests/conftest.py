@@ -302,9 +302,11 @@ def sent_email() -> mail.EmailMultiAlternatives:
 
 
 @pytest.fixture
-def fresh_caches(settings: Any) -> None:
+def fresh_caches(settings: Any) -> Iterator[None]:
     """Empty rendition caches, whatever backend the run configures: a rendition cached by an
-    earlier test would hide whether this one made it. Modules opt in with `usefixtures`."""
+    earlier test would hide whether this one made it. Modules opt in with `usefixtures`. The
+    AVIF encoder's calm period starts over too, before and after: a test that made a stand-in
+    would otherwise turn the next second's cold AVIF of another test into one."""
     from avatars import renditions
 
     settings.CACHES = {
@@ -314,6 +316,9 @@ def fresh_caches(settings: Any) -> None:
         }
     }
     renditions.memory_cache().clear()
+    renditions.slow_encodes.calm_from = 0.0
+    yield
+    renditions.slow_encodes.calm_from = 0.0
 
 
 # A local image server for upload from a URL

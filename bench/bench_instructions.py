@@ -240,7 +240,12 @@ def _child(spec: dict[str, Any]) -> None:
         "default": f"/avatar/{unknown}?d=identicon",
         "not_found": f"/avatar/{unknown}?d=404",
     }
-    sizes = iter(range(24, 2049))
+    # As bench/run.py's cold scenarios: sizes from all over the preview's range, none twice.
+    from bench.run import COLD_SIZE_STRIDE, COLD_SIZES
+
+    sizes = (
+        COLD_SIZES[(step * COLD_SIZE_STRIDE) % len(COLD_SIZES)] for step in range(len(COLD_SIZES))
+    )
     prefix = secrets.token_hex(8)
 
     def cold_paths(count: int) -> Iterator[str]:

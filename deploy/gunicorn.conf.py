@@ -1,7 +1,8 @@
 # gunicorn settings shared by `make run`, the benchmarks and the containers.
 #
 # Chosen by measurement (bench/run.py's server and wrk -t2 -c16 on loopback, 2 shared cores,
-# five configurations interleaved in rounds of 3 s, medians of 4-5 rounds, two runs, 2026-12-01):
+# five configurations interleaved in rounds of 3 s, medians of 4-5 rounds, two runs, 2026-12-01,
+# before the avatar fast path):
 #
 #   configuration                 bare req/s    cached known hash   d=404
 #   sync, 5 workers               2,275-2,564   1,667-2,433         2,272-2,458
@@ -16,11 +17,25 @@
 # thread waits on the database or storage, keeps both cores busy; more processes only add
 # memory (each holds its own rendition and resolution caches).
 #
-# Not measured again after the avatar fast path (avatars/handler.py, 2026-12-01): it cut the
-# endpoint's own work by a third (bench/bench_instructions.py) but changes none of the reasons
-# above, and the load of other sessions (load average 7-9) made wrk comparisons of
-# configurations noise that day. Each worker also has one background thread for queued AVIF
-# encodes, at a lower priority (avatars/renditions.py), which needs no core of its own.
+# Measured again after the avatar fast path and the resolution cache (bench/run.py, quiet
+# machine, load average under 1 before the first run, one configuration after another through
+# GUNICORN_CMD_ARGS and WEB_CONCURRENCY, 3 rounds of 4 s, medians, 2026-12-01 17:39-17:54 UTC):
+#
+#   configuration                 bare req/s    cached known hash   d=404    never-seen identicon
+#   gthread, 3 workers x 4        6,186-7,009   7,230-7,474         6,618-7,629   4,456-4,924
+#   gthread, 3 workers x 2        6,340         6,711               6,481         4,180
+#   gthread, 2 workers x 4        6,629         6,570               7,444         4,396
+#   sync, 3 workers               6,887         6,884               7,426         4,597
+#   sync, 5 workers               5,758         5,933               5,882         3,777
+#
+# With the endpoint's own work cut by a third, wrk on loopback no longer tells three processes of
+# either kind apart (the two gthread 3 x 4 runs differ as much as any two configurations);
+# five processes on two cores lose 15-20 %. gthread stays for what wrk does not measure: it
+# keeps Varnish's backend connections open (a sync worker closes each after one answer, so
+# every backend fetch also pays a TCP handshake and leaves a TIME_WAIT socket on both sides),
+# and an upload holds one thread, not a worker (below). Each worker also has one background
+# thread for queued AVIF encodes, at a lower priority (avatars/renditions.py), which needs no
+# core of its own.
 import multiprocessing
 import os
 import shutil

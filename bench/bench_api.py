@@ -37,13 +37,13 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_profiles import _redis  # noqa: E402
 from bench.run import (  # noqa: E402
     REPORT_LUA,
-    STATUS_LUA,
     BenchFailed,
     _check,
     _environment,
     _gunicorn,
     _hardware,
     _wrk,
+    status_lua,
 )
 
 SCENARIOS = {
@@ -87,7 +87,7 @@ def seed() -> None:
 
 def _script(token: str) -> str:
     header = f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else ""
-    status = STATUS_LUA.replace("__EXPECTED__", "200").replace("__COUNT_AVIF__", "")
+    status = status_lua(200)
     return header + status + REPORT_LUA
 
 

@@ -47,13 +47,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.run import (  # noqa: E402
     REPORT_LUA,
-    STATUS_LUA,
     BenchFailed,
     _environment,
     _free_port,
     _gunicorn,
     _hardware,
     _wrk,
+    status_lua,
 )
 
 TARGET_RATIO = 0.5
@@ -107,7 +107,7 @@ def main() -> None:
         )
         seed = json.loads(seeded.stdout.splitlines()[-1])
         for name in SCENARIOS:
-            status = STATUS_LUA.replace("__EXPECTED__", str(EXPECTED_STATUS.get(name, 200)))
+            status = status_lua(EXPECTED_STATUS.get(name, 200))
             (tmp / f"{name}.lua").write_text(status + REPORT_LUA)
         with _redis(redis_server, tmp) as redis_url:
             with_redis = {**env, "REDIS_URL": redis_url}

@@ -383,12 +383,24 @@ def concurrent_uploads(photo: Path, duration: int) -> dict[str, Any]:
 
 
 def _gunicorn_setup() -> str:
-    namespace: dict[str, Any] = {}
-    exec((ROOT / "deploy" / "gunicorn.conf.py").read_text(), namespace)  # noqa: S102
-    return (
-        f"{namespace['workers']} {namespace['worker_class']} workers x "
-        f"{namespace.get('threads', 1)} threads (deploy/gunicorn.conf.py)"
+    # In a child: the file sets environment variables and makes folders for the metrics when it
+    # runs (with METRICS_ENABLED=false it makes none), and it needs its own __file__.
+    script = (
+        "import runpy; ns = runpy.run_path('deploy/gunicorn.conf.py'); "
+        "print(ns['workers'], ns['worker_class'], ns.get('threads', 1))"
     )
+    env = {**os.environ, "METRICS_ENABLED": "false"}
+    printed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    workers, worker_class, threads = printed.stdout.split()
+    return f"{workers} {worker_class} workers x {threads} threads (deploy/gunicorn.conf.py)"
 
 
 def _run_wrk(wrk: str, url: str, tmp: Path, duration: int) -> dict[str, Any]:

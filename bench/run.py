@@ -337,10 +337,16 @@ def _expected_status(name: str) -> int:
     return EXPECTED_STATUS.get(name, 200)
 
 
-def _script(name: str, threads: int) -> str:
-    status = STATUS_LUA.replace("__EXPECTED__", str(_expected_status(name))).replace(
-        "__COUNT_AVIF__", COUNT_AVIF_LUA if name in CONTENT_TYPE else ""
+def status_lua(expected: int, *, count_avif: bool = False) -> str:
+    """STATUS_LUA for a scenario whose every answer should have status `expected` (every
+    benchmark that reports through REPORT_LUA writes its script with this)."""
+    return STATUS_LUA.replace("__EXPECTED__", str(expected)).replace(
+        "__COUNT_AVIF__", COUNT_AVIF_LUA if count_avif else ""
     )
+
+
+def _script(name: str, threads: int) -> str:
+    status = status_lua(_expected_status(name), count_avif=name in CONTENT_TYPE)
     # Scripts that define setup() come first: STATUS_LUA's setup calls theirs.
     first = _cold_script(threads) if name in COLD else ""
     if name == "new_default":

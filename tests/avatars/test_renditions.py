@@ -334,31 +334,31 @@ def test_while_any_other_rendition_is_made_a_cold_avif_stands_in_and_follows():
     assert (rendition.format, interim) == ("AVIF", False)
 
 
+def stand_in_while_another_is_encoded(image, size: int) -> None:
+    """A cold AVIF asked for while another is being encoded gets the stand-in; then both
+    encodes are left to finish."""
+    under_way = EncodeUnderWay(image)
+    try:
+        _, interim = renditions.avatar_rendition_or_interim(image=image, size=size, fmt="AVIF")
+        assert interim
+    finally:
+        under_way.release()
+    wait_until(lambda: not renditions.slow_encodes.pending)
+
+
 @pytest.mark.django_db
 def test_after_contention_cold_avifs_stand_in_until_a_calm_period_has_passed(monkeypatch):
     image = stored_image()
     # Long enough that the queued encode's end surely falls within it, however slow the run.
     monkeypatch.setattr(renditions, "AVIF_CALM_SECONDS", 30.0)
-    under_way = EncodeUnderWay(image)
-    try:
-        _, interim = renditions.avatar_rendition_or_interim(image=image, size=45, fmt="AVIF")
-        assert interim
-    finally:
-        under_way.release()
-    wait_until(lambda: not renditions.slow_encodes.pending)
+    stand_in_while_another_is_encoded(image, 45)
     # Nothing is under way any more, but the flood may not be over: still the stand-in.
     rendition, interim = renditions.avatar_rendition_or_interim(image=image, size=46, fmt="AVIF")
     assert (rendition.format, interim) == (image.format, True)
     wait_until(lambda: not renditions.slow_encodes.pending)
     # Once a calm period has passed with no contention, the next one is made at once.
     monkeypatch.setattr(renditions, "AVIF_CALM_SECONDS", 0.1)
-    under_way = EncodeUnderWay(image)
-    try:
-        _, interim = renditions.avatar_rendition_or_interim(image=image, size=47, fmt="AVIF")
-        assert interim
-    finally:
-        under_way.release()
-    wait_until(lambda: not renditions.slow_encodes.pending)
+    stand_in_while_another_is_encoded(image, 47)
     wait_until(lambda: time.monotonic() >= renditions.slow_encodes.calm_from)
     rendition, interim = renditions.avatar_rendition_or_interim(image=image, size=48, fmt="AVIF")
     assert (rendition.format, interim) == ("AVIF", False)

@@ -169,6 +169,26 @@ def avatar_rendition_or_interim(
     return Rendition(data=data, format=fmt, etag=f'"{key}"'), False
 
 
+class Making:
+    """How many renditions this process is drawing or encoding at this moment."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+
+    def observed(self, make: Callable[[], bytes], *, kind: str, fmt: str) -> bytes:
+        with self.lock:
+            self.count += 1
+        try:
+            return metrics.render_observe(kind=kind, fmt=fmt, make=make)
+        finally:
+            with self.lock:
+                self.count -= 1
+
+
+making = Making()
+
+
 class SlowEncodes:
     """Per process: the AVIF encodes under way or queued, at most one made while a request
     waits and AVIF_QUEUE more queued for one background thread at a lower priority."""
@@ -237,26 +257,6 @@ def _yield_cores() -> None:
 
 
 slow_encodes = SlowEncodes(AVIF_QUEUE)
-
-
-class Making:
-    """How many renditions this process is drawing or encoding at this moment."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.count = 0
-
-    def observed(self, make: Callable[[], bytes], *, kind: str, fmt: str) -> bytes:
-        with self.lock:
-            self.count += 1
-        try:
-            return metrics.render_observe(kind=kind, fmt=fmt, make=make)
-        finally:
-            with self.lock:
-                self.count -= 1
-
-
-making = Making()
 
 
 def default_rendition(*, kind: str, seed: str, size: int, text: str, fmt: str) -> Rendition:

@@ -10,8 +10,8 @@ of the same round:
   known      a known hash at s=80, its rendition cached
   default    an unknown hash with d=identicon, its rendition cached
   cold       known hashes at a size never asked before (a new rendition every request)
-  cold_avif  the same with Chrome's Accept: an AVIF when its worker is making no other rendition,
-             else the JPEG stand-in for a minute (the AVIF answers are counted)
+  cold_avif  the same with Chrome's Accept: an AVIF when its worker has made no other rendition
+             for a second, else the JPEG stand-in for a minute (the AVIF answers are counted)
   not_found  an unknown hash with d=404
   new_default  a never-seen hash with d=identicon every request (resolved, drawn, encoded)
 
@@ -574,7 +574,7 @@ def _summarise(
         }
         if name in CONTENT_TYPE:
             # How many got the AVIF, the others the image's own format for a minute while
-            # their worker was making another rendition (avatars/renditions.py).
+            # their worker was busy with other renditions (avatars/renditions.py).
             scenarios[name]["avif_answers"] = sum(r["avif_answers"] for r in results)
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -679,7 +679,7 @@ def _markdown(summary: dict[str, Any]) -> str:
             "",
             f"cold_avif: {avif['avif_answers']} of {avif['requests']} answers were AVIF; the "
             "others were the JPEG stand-in (60 s) that a cold AVIF gets while its worker is "
-            "making another rendition, whose AVIF was queued at a lower priority "
+            "busy with other renditions, whose AVIF was queued at a lower priority "
             "(bench/bench_instructions.py counts what an AVIF encode itself costs).",
         ]
     fresh = summary.get("freshness")

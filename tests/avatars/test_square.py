@@ -55,6 +55,22 @@ def test_renditions_from_the_preview_are_as_close_to_the_ideal_as_lanczos_ones(k
         assert _psnr(ideal, ours) >= _psnr(ideal, lanczos) - TOLERANCE_DB, size
 
 
+@pytest.mark.parametrize(
+    ("source", "edge", "resample"),
+    [
+        (256, 129, Image.Resampling.BICUBIC),  # the preview, shrunk by less than half
+        (256, 255, Image.Resampling.BICUBIC),
+        (128, 65, Image.Resampling.BICUBIC),  # the decoder's 1/2 of the preview
+        (128, 64, Image.Resampling.LANCZOS),  # by half: no longer a small shrink
+        (64, 40, Image.Resampling.LANCZOS),  # the decoder's 1/4: too coarse a source
+    ],
+)
+def test_small_shrinks_of_large_enough_sources_are_bicubic(source, edge, resample):
+    image = photo(source, seed=6)
+    expected = image.resize((edge, edge), resample, reducing_gap=2.0)
+    assert ImageChops.difference(square.resize_square(image, edge), expected).getbbox() is None
+
+
 def test_large_reductions_keep_lanczos():
     # The upload's preview is an eightfold shrink: a softer filter there would blur every
     # rendition made from it.

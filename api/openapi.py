@@ -164,7 +164,7 @@ def components() -> dict[str, Any]:
                         "authorizationUrl": f"{settings.SITE_URL}/oauth/authorize/",
                         "tokenUrl": f"{settings.SITE_URL}/oauth/token/",
                         "refreshUrl": f"{settings.SITE_URL}/oauth/token/",
-                        "scopes": {name: str(text) for name, text in scopes.DESCRIPTIONS.items()},
+                        "scopes": scopes.texts(),
                     }
                 },
             },

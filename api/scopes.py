@@ -28,12 +28,17 @@ def describe(scopes: str | list[str] | tuple[str, ...]) -> list[tuple[str, str]]
     return [(name, str(DESCRIPTIONS[name])) for name in ALL if name in names]
 
 
+def texts() -> dict[str, str]:
+    """Each scope and what it lets an app do, in the active language."""
+    return {name: str(text) for name, text in DESCRIPTIONS.items()}
+
+
 class ApiScopes(BaseScopes):  # type: ignore[misc]
     """django-oauth-toolkit's scopes, from the constants above. An app asking for no scope
     gets read access only."""
 
     def get_all_scopes(self) -> dict[str, str]:
-        return {name: str(text) for name, text in DESCRIPTIONS.items()}
+        return texts()
 
     def get_available_scopes(
         self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any

@@ -9,13 +9,13 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import DomainNameValidator
 from django.db.models import QuerySet
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.forms import EmailForm
 from accounts.models import User, normalise_email
 from avatars import federation
+from avatars.imaging.decode import too_large_message
 from avatars.imaging.square import CropBox
 from avatars.models import Address, Avatar, Rating
 from avatars.services import UploadChoices
@@ -124,13 +124,7 @@ class UploadForm(AvatarSettingsForm):
         upload: UploadedFile | None = self.cleaned_data.get("image")
         limit = settings.AVATAR_MAX_UPLOAD_BYTES
         if upload is not None and upload.size is not None and upload.size > limit:
-            raise forms.ValidationError(
-                _("The file is %(size)s MB; the limit is %(limit)s MB.")
-                % {
-                    "size": number_format(upload.size / 1_048_576, 1),
-                    "limit": number_format(limit / 1_048_576, 0),
-                }
-            )
+            raise forms.ValidationError(too_large_message(upload.size, limit))
         return upload
 
     def clean(self) -> dict[str, Any]:

@@ -17,8 +17,9 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+
+from avatars.imaging.decode import megabytes
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -250,7 +251,7 @@ def _read_capped(
 
 
 def _too_large(policy: FetchPolicy) -> FetchRefused:
-    limit = number_format(policy.max_bytes / 1_048_576, 0)
+    limit = megabytes(policy.max_bytes, 0)
     if policy.kind == "image":
         return FetchRefused(_("The image is larger than %(limit)s MB.") % {"limit": limit})
     return FetchRefused(_("The page is larger than %(limit)s MB.") % {"limit": limit})

@@ -2,10 +2,11 @@
 
 Django's LocaleMiddleware activates a language on every request and adds `Vary:
 Accept-Language` and `Content-Language` to every answer. On the avatar endpoint, the images of
-/userimage/, the profile formats (/<name>.json, .xml, .vcf, .qr, .php), /v3/, /metrics and
-static files that would split each cached object into one per browser language for bytes that
-never change with it. So this middleware does nothing there (`language_free`), and the avatar
-fast path (avatars/handler.py) skips it altogether.
+/userimage/, the profile formats (/<name>.json, .xml, .vcf, .qr, .php), /v3/, the OAuth token
+endpoints, /metrics, the health checks and static files, that would split each cached object
+into one per browser language, for bytes that never change with it. So this middleware does
+nothing there (`language_free`), and the avatar fast path (avatars/handler.py) skips it
+altogether.
 
 Elsewhere the language is the switcher's choice (the language cookie), else the browser's
 Accept-Language, else English, as Django chooses it; except on the public profile page
@@ -45,7 +46,9 @@ LANGUAGE_FREE_PREFIXES = (
 LANGUAGE_FREE_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
 
 
-def language_free(path: str, prefixes: tuple[str, ...] = LANGUAGE_FREE_PREFIXES) -> bool:
+def language_free(path: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether `path` answers the same in every language; `prefixes` are LANGUAGE_FREE_PREFIXES
+    with the static and media prefixes of the settings (LocaleMiddleware)."""
     if path.startswith(prefixes) or path in LANGUAGE_FREE_PATHS:
         return True
     # /<name>.<format>: one segment with a dot.

@@ -194,7 +194,7 @@ class _Tally:
     (the default: tests, the purge worker, `runserver`) each is written at once.
 
     Buffered, each thread adds to a table of its own, without a lock: only that thread writes
-    it, so no increment is lost, and a request pays two dictionary updates instead of a lock
+    it, so no increment is lost, and each increment costs a dictionary update instead of a lock
     round. The tables hold running totals, never reset; `flush` adds them up and writes what
     grew since its last flush."""
 

@@ -336,7 +336,6 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
-                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "avatars.context_processors.url_contract",
@@ -384,9 +383,10 @@ AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")
 AXES_CLIENT_IP_CALLABLE = "avatars.client_address.client_ip"
 
-# The languages of the pages and emails (README, "Languages"): this list is the only place
-# that names them. English is the source text and the answer when nothing else is asked for;
-# locale/ holds the others' catalogues, compiled by `make run` and `make test`.
+# The languages of the pages and emails (README, "Languages"). The VCL's page_language repeats
+# the codes (tests/varnish/test_edge_languages.py holds the two together). English is the
+# source text and the answer when nothing else is asked for; locale/ holds the others'
+# catalogues, compiled by `make run` and `make test`.
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", "English"),

@@ -160,8 +160,14 @@ def service_health(*, window: Window) -> ServiceHealth:
     base_url = settings.PROMETHEUS_URL
     timeout = settings.PROMETHEUS_TIMEOUT_MS / 1000
     result = ServiceHealth(window=window, prometheus_url=base_url)
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    configured = app_node_urls([])
+    queries = sum(len(spec.queries) for spec in CHARTS) if base_url else 0
+    # A thread for every probe and query at once, so that a page whose parts never answer
+    # takes one timeout, not one per batch.
+    workers = len(configured) + len(varnish_nodes()) + queries + 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         varnish = [pool.submit(_varnish_node, node) for node in varnish_nodes()]
+        apps = [pool.submit(_app_node, url) for url in configured]
         found_targets = (
             pool.submit(targets, base_url=base_url, timeout=timeout) if base_url else None
         )
@@ -190,10 +196,9 @@ def service_health(*, window: Window) -> ServiceHealth:
                 result.prometheus_error = str(error)
             else:
                 result.charts = _charts(answers, start=start, end=end)
-        apps = [
-            pool.submit(_app_node, url)
-            for url in app_node_urls([t.instance for t in result.targets if t.job == "app"])
-        ]
+        # Then the nodes that only Prometheus knows of.
+        scraped = app_node_urls([t.instance for t in result.targets if t.job == "app"])
+        apps += [pool.submit(_app_node, url) for url in scraped[len(configured) :]]
         result.components = [
             *(app.result() for app in apps),
             *(node.result() for node in varnish),

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.formats import number_format
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
@@ -17,7 +16,7 @@ from accounts.models import User
 from avatars.models import Address
 from profiles import rules
 from profiles.models import Profile
-from profiles.services import DISPLAY_NAME_MAX, ProfileFields
+from profiles.services import DISPLAY_NAME_MAX, ProfileFields, grouped
 
 LABELS = {
     "first_name": gettext_lazy("First name"),
@@ -40,12 +39,8 @@ def _text(label: StrOrPromise, limit: int, **attrs: StrOrPromise) -> forms.CharF
     )
 
 
-def _grouped_now(number: int) -> str:
-    return number_format(number, force_grouping=True)
-
-
-# 1,000 in English, 1.000 in German: read when the help text is shown.
-_grouped = lazy(_grouped_now, str)
+# services.grouped, read when the help text is shown (in the visitor's language).
+_grouped = lazy(grouped, str)
 
 
 class ProfileForm(forms.Form):

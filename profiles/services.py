@@ -52,7 +52,7 @@ class ProfileFields:
 DISPLAY_NAME_MAX = User._meta.get_field("display_name").max_length or rules.TEXT_MAX
 
 
-def _grouped(number: int) -> str:
+def grouped(number: int) -> str:
     """1,000 in English, 1.000 in German: as the visitor's language writes it."""
     return number_format(number, force_grouping=True)
 
@@ -75,7 +75,7 @@ def plain_text(value: str, *, field: str, limit: int, multiline: bool = False) -
         raise ValidationError(
             {
                 field: _("At most %(limit)s characters (this has %(length)s).")
-                % {"limit": _grouped(limit), "length": _grouped(len(text))}
+                % {"limit": grouped(limit), "length": grouped(len(text))}
             }
         )
     return text
@@ -92,7 +92,7 @@ def web_url(value: str, *, field: str = "url") -> str:
         raise ValidationError(
             {
                 field: _("A web address can have at most %(limit)s characters.")
-                % {"limit": _grouped(rules.URL_MAX)}
+                % {"limit": grouped(rules.URL_MAX)}
             }
         )
     if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):

@@ -175,6 +175,8 @@ def language_free_paths(personas: Personas) -> list[str]:
         "/healthz",
         "/readyz",
         "/static/css/site.css",
+        "/oauth/token/",
+        "/oauth/revoke/",
     ]
 
 

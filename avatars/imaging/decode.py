@@ -30,8 +30,17 @@ ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "AVIF", "HEIF"})
 FORMATS_HINT = gettext_lazy("Use a JPEG, PNG, GIF, WebP, HEIC or AVIF file.")
 
 
-def _megabytes(size: float, digits: int) -> str:
+def megabytes(size: float, digits: int) -> str:
+    """A byte count in MB as the visitor's language writes numbers."""
     return number_format(size / 1_048_576, digits)
+
+
+def too_large_message(size: int, limit: int) -> str:
+    """What a file over the upload limit is told, wherever it is caught."""
+    return _("The file is %(size)s MB; the limit is %(limit)s MB.") % {
+        "size": megabytes(size, 1),
+        "limit": megabytes(limit, 0),
+    }
 
 
 # Pillow's own bomb guard warns at 89 Mpx and fails at twice that; our own lower cap is
@@ -141,11 +150,7 @@ def _opened(data: bytes, limits: Limits) -> Image.Image:
     if not data:
         raise UploadRejected(_("The file is empty."), reason=EMPTY)
     if len(data) > limits.max_bytes:
-        raise UploadTooLarge(
-            _("The file is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": _megabytes(len(data), 1), "limit": _megabytes(limits.max_bytes, 0)},
-            reason=TOO_LARGE,
-        )
+        raise UploadTooLarge(too_large_message(len(data), limits.max_bytes), reason=TOO_LARGE)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -33,16 +34,9 @@ from tests.browser.site_pages import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def named_routes(resolver: URLResolver | None = None) -> set[str]:
+def named_routes() -> set[str]:
     """Every URL name outside the admin's namespace (the admin's pages are Django's own)."""
-    names: set[str] = set()
-    for pattern in (resolver or get_resolver()).url_patterns:
-        if isinstance(pattern, URLResolver):
-            if pattern.namespace != "admin":
-                names |= named_routes(pattern)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            names.add(pattern.name)
-    return names
+    return {pattern.name for pattern in all_patterns() if pattern.name}
 
 
 def test_every_named_route_is_a_checked_page_or_declared_not_one():
@@ -72,11 +66,13 @@ def test_the_routes_declared_not_pages_answer_a_get_with_no_page():
 
 
 def all_patterns(resolver: URLResolver | None = None) -> list[URLPattern]:
+    """Every URL pattern outside the admin's namespace, in routing order."""
     found: list[URLPattern] = []
     for pattern in (resolver or get_resolver()).url_patterns:
         if isinstance(pattern, URLResolver):
-            found += all_patterns(pattern)
-        else:
+            if pattern.namespace != "admin":
+                found += all_patterns(pattern)
+        elif isinstance(pattern, URLPattern):
             found.append(pattern)
     return found
 
@@ -125,7 +121,10 @@ def sign_in(page: Any, email: str, password: str, then: str) -> None:
 
 # Every language, each with one of the colour schemes: both schemes' contrast is checked, and
 # every page in every language (German text runs longer), in one browser and one set of rows.
-LOOKS = (("en", "light"), ("de", "dark"), ("fr", "light"), ("es", "dark"))
+# Every language, light and dark colours in turn: en light, de dark, fr light, es dark.
+LOOKS = tuple(
+    (code, ("light", "dark")[index % 2]) for index, (code, _name) in enumerate(settings.LANGUAGES)
+)
 
 
 @pytest.mark.browser
